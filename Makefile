@@ -1,0 +1,71 @@
+# cordon — a kernel in userspace for untrusted Linux programs.
+# `make` builds build/cordon; `make test` builds everything (plain and
+# ASan+UBSan) and runs the unit and integration suites against both.
+# Missing Debian packages are installed first (tools/deps.sh).
+
+CC      ?= cc
+PKGS    := libseccomp libxxhash
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+           -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS    := $(wildcard util/*.c platform/*.c sentry/*.c fs/*.c net/*.c)
+OBJS    := $(SRCS:%.c=build/obj/%.o)
+AOBJS   := $(SRCS:%.c=build/asan/%.o)
+LIBOBJS := $(filter-out build/obj/sentry/main.o,$(OBJS))
+UNIT    := $(wildcard tests/unit/*.c)
+PROGS   := $(patsubst tests/progs/%.c,build/progs/%,$(wildcard tests/progs/*.c))
+
+.PHONY: all deps asan test unit integration bench bench-quick demo clean
+all: deps build/cordon
+
+deps:
+	@tools/deps.sh
+
+build/cordon: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/cordon: $(AOBJS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+asan: deps build/asan/cordon
+
+# Programs that run inside the sandbox during tests and benchmarks.
+build/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+build/unit-tests: $(UNIT) $(LIBOBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs criterion)
+
+build/integration-tests: tests/integration/*.c tests/integration/*.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(shell pkg-config --libs criterion)
+
+test: deps build/cordon build/asan/cordon build/unit-tests build/integration-tests $(PROGS)
+	build/unit-tests --jobs 2
+	CORDON=build/cordon build/integration-tests --jobs 2
+	CORDON=build/asan/cordon build/integration-tests --jobs 2
+
+bench: deps build/cordon $(PROGS)
+	bench/run.sh full
+
+bench-quick: deps build/cordon $(PROGS)
+	bench/run.sh quick
+
+demo: all
+	build/cordon run -- /usr/bin/python3 tools/demo.py
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(AOBJS:.o=.d)

@@ -1,0 +1,187 @@
+/* fs/internal.h — what the fs/ files share and nothing outside fs/ sees.
+ *
+ * Reference rules (the whole layer follows them):
+ *   - inode->refs counts the caller references (inode_get/inode_put), one per
+ *     directory entry naming the inode, the vfs's own reference on the root
+ *     and, for host inodes, the host cache's reference (so host inodes live
+ *     for the whole session and keep a stable identity).
+ *   - dir->parent is a weak pointer: a directory in the tree always has a
+ *     live parent (the parent cannot be removed while non-empty, and graft
+ *     roots cannot be moved or removed); removal clears it.
+ *   - vfs_destroy frees every inode whatever its count, so cycles through
+ *     parent pointers never matter at teardown.
+ */
+#ifndef CORDON_FS_INTERNAL_H
+#define CORDON_FS_INTERNAL_H
+
+#include "fs/vfs.h"
+
+#include <limits.h>
+#include <time.h>
+
+#define FS_MAXLINKS 40
+
+enum layer { LAYER_MEM, LAYER_HOST };
+
+/* One (host st_dev, st_ino) -> inode registration in the vfs's table. */
+struct hnode {
+    struct hnode *next;
+    struct inode *inode;
+    dev_t dev;
+    ino_t ino;
+    bool linked;
+};
+
+struct dentry;
+
+/* A directory's entries in creation order; a removed entry leaves a hole so
+ * the cookies the guest holds stay meaningful (see memfs.c). */
+struct dslot {
+    uint64_t cookie;
+    struct dentry *d;
+};
+
+/* The record getdents64(2) returns. */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+struct dentry {
+    struct dentry *hnext;
+    struct inode *dir, *child;
+    uint64_t hash, cookie;
+    size_t len;
+    char name[];
+};
+
+struct inode {
+    struct vfs *vfs;
+    struct inode *all_prev, *all_next;
+    unsigned long refs;
+    enum layer layer;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+    nlink_t nlink;
+    ino_t ino;
+    struct timespec atime, mtime, ctime;
+    int memfd;          /* regular memory file: its data */
+    int placeholder;    /* dirs and symlinks, created on first open */
+    struct hnode obj, ph;
+
+    /* directories (both layers) */
+    struct inode *parent;
+    char *name;
+    bool dead;
+    struct dslot *slots;
+    size_t nslots, cap, live;
+    uint64_t next_cookie;
+
+    /* symlinks (both layers) */
+    char *target;
+
+    /* devices: the host node opened in their place */
+    char *devpath;
+    dev_t rdev;
+
+    /* host layer: the graft root holding the O_PATH fd, this inode's path
+     * below it ("." for the root itself) and the stat taken at lookup */
+    struct inode *graft;
+    int graft_fd;
+    char *hostroot;     /* graft root only: its real host path */
+    char *relpath;
+    struct stat hst;
+};
+
+struct vfs {
+    struct inode *root;
+    struct inode *all;
+    ino_t next_ino;
+    uid_t host_uid, guest_uid;
+    gid_t host_gid, guest_gid;
+    struct hnode **htab;
+    size_t hcap, hcount;
+    struct dentry **dtab;
+    size_t dcap, dcount;
+};
+
+#define MEMFS_DEV makedev(0, 0xc0d0)
+
+/* inode.c */
+struct inode *inode_alloc(struct vfs *v, enum layer l, mode_t mode, uid_t uid, gid_t gid);
+void inode_free(struct inode *i);
+int inode_register(struct inode *i, struct hnode *n, dev_t dev, ino_t ino);
+struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino);
+int inode_placeholder(struct inode *i);
+int memfd_new(void);
+int fd_reopen(int fd, int flags);
+void time_now(struct timespec *t);
+bool inode_is_memfile(const struct inode *i);
+
+/* perm.c */
+int perm_check(const struct inode *i, int mask, const struct fs_cred *c);
+bool perm_owner(const struct inode *i, const struct fs_cred *c);
+int perm_may_delete(struct inode *dir, struct inode *victim, bool isdir,
+                    const struct fs_cred *c);
+int perm_may_create(struct inode *dir, const struct fs_cred *c);
+
+/* memfs.c */
+struct dentry *dcache_find(struct inode *dir, const char *name, size_t len);
+int dcache_add(struct inode *dir, const char *name, size_t len, struct inode *child,
+               struct dentry **out);
+int mem_link(struct inode *dir, const char *name, size_t len, struct inode *child);
+void mem_unlink(struct dentry *d);
+void mem_exchange(struct dentry *a, struct dentry *b);
+int mem_new(struct vfs *v, mode_t mode, uid_t uid, gid_t gid, struct inode **out);
+int mem_create(struct inode *dir, const char *name, size_t len, mode_t mode,
+               const struct fs_cred *c, struct inode **out);
+void mem_touch(struct inode *i, bool data);
+ssize_t mem_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
+void mem_stat(struct inode *i, struct stat *out);
+void dentry_free_all(struct vfs *v);
+
+/* hostfs.c */
+uid_t host_map_id(uid_t id);
+int host_graft(struct vfs *v, const char *hostpath, struct inode **out);
+int host_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+int host_open(struct inode *i, int flags);
+ssize_t host_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
+void host_stat(struct inode *i, struct stat *out);
+int host_statfs(struct inode *i, struct statfs *out);
+int host_path(struct inode *i, char *buf, size_t size);
+
+/* devfs.c */
+int dev_create(struct inode *dir, const char *name, const char *hostpath);
+int dev_open(struct inode *i, int flags);
+
+/* namei.c */
+enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+
+struct walker {
+    struct vfs *v;
+    const struct fs_cred *c;
+    int links;
+};
+
+struct nameparent {
+    struct inode *dir;          /* carries a reference */
+    enum last_type type;
+    bool slash;                 /* the path ended in '/' */
+    size_t len;
+    char name[NAME_MAX + 1];
+};
+
+int namei_walk(struct walker *w, struct inode *start, const char *path, bool follow,
+               struct inode **out);
+int namei_parent(struct walker *w, struct inode *start, const char *path,
+                 struct nameparent *np);
+int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len,
+               struct inode **next);
+int namei_child(struct walker *w, struct nameparent *np, struct inode **child);
+int namei_link_target(struct walker *w, struct inode *link, const char **target);
+
+#endif

@@ -1,0 +1,186 @@
+/* fs/vfs.h — the session's virtual filesystem: the only view of files a
+ * guest has.
+ *
+ * Owns: inodes, the directory tree, the path walk (fs/namei.c is the one
+ * place that knows symlinks, "..", trailing slashes and layer crossings),
+ * permission checks, the in-memory layer (file data in memfds so read/write/
+ * mmap of an open file run natively in the guest), the read-only host runtime
+ * layer (/usr, /etc pieces, ...) and synthetic device nodes.
+ * Knows nothing of seccomp, ptrace or guest memory: callers pass plain C
+ * strings and get plain results; every error is a negative errno with the
+ * value the Linux man page documents for that case.
+ *
+ * Threading: not thread-safe; the sentry serialises all calls.
+ * Lifetime: inodes are refcounted; a `struct inode *` returned through an
+ * out-parameter carries a reference the caller drops with inode_put().
+ */
+#ifndef CORDON_FS_VFS_H
+#define CORDON_FS_VFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+struct vfs;
+struct inode;
+
+/* Who is asking: the guest's ids (as the guest sees them). */
+struct fs_cred {
+    uid_t uid;
+    gid_t gid;
+};
+
+struct vfs_options {
+    /* Host directories (and root-level symlinks such as /bin -> usr/bin) that
+     * form the read-only runtime layer, as absolute host paths that appear at
+     * the same path in the guest: {"/usr", "/bin", "/lib", "/lib64", "/sbin",
+     * NULL}. A symlink on the host becomes the same symlink in the guest. */
+    const char *const *runtime;
+    /* Names under the host's /etc that the guest gets read-only (files are
+     * copied, directories grafted from the host, symlinks copied); missing
+     * ones are skipped. passwd, group, hostname and hosts are synthesised
+     * instead from the fields below. NULL-terminated. */
+    const char *const *etc;
+    uid_t guest_uid;          /* 1000 */
+    gid_t guest_gid;          /* 1000 */
+    const char *user_name;    /* "user" */
+    const char *home;         /* "/home/user": created in memory, owned by the user, 0700 */
+    const char *hostname;     /* "cordon" */
+};
+
+/* Builds the session tree:
+ *   /            memory dir, root 0755
+ *   runtime      host layer, read-only (EROFS on any write)
+ *   /etc         memory dir, root 0755, with the files described above
+ *   /tmp         memory dir 1777; /var/tmp the same
+ *   /home/<user> memory dir owned by the guest user
+ *   /dev         memory dir: null zero full random urandom tty (host device
+ *                opened with the guest's flags on each open), shm (1777),
+ *                fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/N
+ * Nothing else of the host exists for the guest (no /root, /proc, /sys,
+ * /work, /home/<others>). On failure fills *e and returns -1. */
+int  vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e);
+void vfs_destroy(struct vfs *v);
+
+struct inode *vfs_root(struct vfs *v);    /* borrowed, never NULL */
+void inode_get(struct inode *i);
+void inode_put(struct inode *i);
+bool inode_is_dir(const struct inode *i);
+
+/* Maps a host object the guest holds an fd to (the fstat of that fd, taken
+ * by the sentry through pidfd_getfd) back to its VFS inode: the memfd of a
+ * memory file, the placeholder of an open directory, the host file of the
+ * runtime layer. Returns a borrowed inode, or NULL when the object is not a
+ * VFS file (a pipe, a socket, the guest's own memfd, the terminal). */
+struct inode *vfs_inode_of(struct vfs *v, const struct stat *host_st);
+
+/* The guest-visible stat of a host object that is not a VFS file: host st_uid
+ * and st_gid are mapped (the session's host uid -> guest uid, 0 -> 0, any
+ * other -> 65534). */
+void vfs_stat_foreign(struct vfs *v, const struct stat *host_st, struct stat *out);
+/* The host uid/gid that owns the guest's own objects (pipes, sockets). */
+void vfs_set_host_ids(struct vfs *v, uid_t host_uid, gid_t host_gid);
+
+/* ---- the *at operations --------------------------------------------------
+ * `start` is the directory a relative path is resolved from (the task's cwd
+ * or a dirfd's inode); absolute paths start at the root. An empty path is
+ * ENOENT (the sentry handles AT_EMPTY_PATH itself by calling the inode
+ * variants below). Paths are NUL-terminated, at most PATH_MAX bytes. */
+
+#define VFS_NOFOLLOW   0x1   /* do not follow a trailing symlink */
+#define VFS_EACCESS    0x2   /* accessat: use effective ids (same here) */
+#define VFS_REMOVEDIR  0x4   /* unlinkat: AT_REMOVEDIR */
+
+/* Opens with open(2) semantics (O_CREAT, O_EXCL, O_TRUNC, O_APPEND,
+ * O_DIRECTORY, O_NOFOLLOW, O_PATH, access mode; `mode` already has the umask
+ * applied). On success stores in *hostfd a new host fd (owned by the caller)
+ * for the guest: a reopened memfd (own offset, access mode and O_APPEND as
+ * asked), a host fd opened O_RDONLY for the runtime layer, a reopened
+ * placeholder for a directory, the opened host device for /dev nodes.
+ * O_CLOEXEC is the caller's business (it applies to the guest's fd). */
+int vfs_openat(struct vfs *v, struct inode *start, const char *path, int flags,
+               mode_t mode, const struct fs_cred *c, int *hostfd);
+
+int vfs_statat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+               const struct fs_cred *c, struct stat *out);
+void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out);
+
+/* access(2): mode is F_OK or a mask of R_OK|W_OK|X_OK. */
+int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
+                 unsigned flags, const struct fs_cred *c);
+
+/* Returns the number of bytes placed in buf (not NUL-terminated, truncated
+ * to bufsiz like readlink(2)), or -errno (EINVAL if not a symlink). */
+ssize_t vfs_readlinkat(struct vfs *v, struct inode *start, const char *path,
+                       const struct fs_cred *c, char *buf, size_t bufsiz);
+
+int vfs_mkdirat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                const struct fs_cred *c);
+int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+                 const struct fs_cred *c);
+/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE (EINVAL for others). */
+int vfs_renameat2(struct vfs *v, struct inode *ostart, const char *opath,
+                  struct inode *nstart, const char *npath, unsigned flags,
+                  const struct fs_cred *c);
+/* follow: AT_SYMLINK_FOLLOW semantics for the old path. */
+int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
+               struct inode *nstart, const char *npath, bool follow,
+               const struct fs_cred *c);
+int vfs_symlinkat(struct vfs *v, const char *target, struct inode *start,
+                  const char *path, const struct fs_cred *c);
+
+/* Metadata changes, on a path or (the *_inode forms) on an open file. */
+int vfs_chmodat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                unsigned flags, const struct fs_cred *c);
+int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c);
+/* uid/gid of (uid_t)-1 leave that id unchanged. */
+int vfs_chownat(struct vfs *v, struct inode *start, const char *path, uid_t uid,
+                gid_t gid, unsigned flags, const struct fs_cred *c);
+int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
+                    const struct fs_cred *c);
+/* times as utimensat(2): NULL = now; UTIME_NOW / UTIME_OMIT honoured. */
+int vfs_utimensat(struct vfs *v, struct inode *start, const char *path,
+                  const struct timespec times[2], unsigned flags, const struct fs_cred *c);
+int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec times[2],
+                      const struct fs_cred *c);
+int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t len,
+                   const struct fs_cred *c);
+
+/* Resolves a directory the caller may search (chdir semantics: ENOTDIR,
+ * EACCES without exec permission). *out carries a reference. */
+int vfs_chdirat(struct vfs *v, struct inode *start, const char *path,
+                const struct fs_cred *c, struct inode **out);
+/* Resolves any path (with VFS_NOFOLLOW honoured) to its inode; *out carries
+ * a reference. Used by exec and by *at calls that take a dirfd. */
+int vfs_lookupat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+                 const struct fs_cred *c, struct inode **out);
+
+/* Writes the absolute guest path of a directory into buf (getcwd(2)
+ * semantics): -ENOENT if it was removed, -ERANGE if buf is too small.
+ * Returns the length including the NUL. */
+ssize_t vfs_dir_path(struct vfs *v, struct inode *dir, char *buf, size_t size);
+
+/* Fills buf with linux_dirent64 records starting at *pos and advances *pos
+ * (an opaque cookie the guest keeps as its directory fd's offset; 0 = start,
+ * "." and ".." come first). Returns bytes written, 0 at the end, -EINVAL if
+ * buf cannot hold the next record, -ENOTDIR if not a directory. */
+ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, size_t len);
+
+void vfs_statfs(struct vfs *v, struct inode *i, struct statfs *out);
+
+/* For exec: the inode's file as a host fd opened O_RDONLY (data of a memory
+ * file, or the host file), owned by the caller; -errno on failure. */
+int vfs_open_data(struct vfs *v, struct inode *i);
+/* For exec: the host path of a runtime-layer file (the path the guest's
+ * native mount namespace has it at), or -EXDEV when the file lives in
+ * memory. */
+int vfs_host_path(struct vfs *v, struct inode *i, char *buf, size_t size);
+/* Permission check on an inode: mask of R_OK|W_OK|X_OK (0 = none). */
+int vfs_permission(struct vfs *v, struct inode *i, int mask, const struct fs_cred *c);
+
+#endif

@@ -1,0 +1,18 @@
+/* platform/filter.h — the seccomp filter, generated from the sentry's table. */
+#ifndef CORDON_PLATFORM_FILTER_H
+#define CORDON_PLATFORM_FILTER_H
+
+#include <linux/filter.h>
+
+#include "platform/platform.h"
+
+/* Builds the BPF program: SYS_NATIVE -> allow, SYS_EXEC -> trace,
+ * SYS_ERRNO -> that errno, SYS_SERVICED -> user notification (with native
+ * fast paths from its argrules), unlisted numbers -> ENOSYS, any other ABI
+ * (i386 int 0x80, x32) -> ENOSYS. `notify_action` is the action serviced
+ * calls get (SECCOMP_RET_USER_NOTIF for the seccomp platform).
+ * The program is malloc'ed into *prog; free prog->filter. */
+int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify_action,
+                 struct sock_fprog *prog, struct err *e);
+
+#endif

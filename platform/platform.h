@@ -1,0 +1,147 @@
+/* platform/platform.h — getting system calls out of the guest and answers
+ * back in.
+ *
+ * Owns: launching the guest (namespaces, id maps, cgroup, the native mount
+ * namespace of read-only runtime binds), the seccomp filter built from the
+ * sentry's syscall table, the user-notification loop, ptrace for process
+ * lifecycle and exec rewriting, guest memory access and fd installation.
+ * Knows nothing of what a syscall means: it hands each serviced call to the
+ * sentry's hooks and carries the answer back. Like gVisor's platform
+ * interface, a second platform (ptrace) can stand behind the same hooks.
+ */
+#ifndef CORDON_PLATFORM_H
+#define CORDON_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+/* How the filter treats a syscall number; the sentry's table decides. */
+enum sys_class {
+    SYS_UNLISTED = 0, /* not in the table: ENOSYS, never allowed */
+    SYS_NATIVE,       /* run by the host kernel, no round trip */
+    SYS_SERVICED,     /* carried out by the sentry's handler */
+    SYS_EXEC,         /* execve/execveat: a ptrace stop, resolved by the sentry */
+    SYS_ERRNO,        /* fixed errno straight from the filter (no audit) */
+};
+
+/* A native fast path for a serviced call: the call runs natively when
+ * argument `arg` satisfies (value & mask) == equals; otherwise it reaches
+ * the handler, which decides (and audits). */
+struct sys_argrule {
+    uint8_t arg;
+    uint64_t mask;
+    uint64_t equals;
+};
+
+/* One row of the table as the filter builder sees it. */
+struct sys_filter_row {
+    enum sys_class cls;
+    int err;                          /* SYS_ERRNO */
+    const struct sys_argrule *native; /* SYS_SERVICED: native when any rule matches */
+    unsigned nnative;
+};
+
+/* One serviced call in flight. */
+struct call {
+    uint64_t id;        /* platform's notification id */
+    pid_t tid;          /* host tid of the calling task */
+    int nr;
+    uint64_t args[6];
+    void *task;         /* the sentry's task, set by the sentry */
+    bool held;          /* the task sits in a ptrace stop: it cannot go away */
+    int addfd;          /* set by a handler: host fd to install as the result */
+    unsigned addfd_flags;
+};
+
+/* Answer with a new guest fd instead of a value (the platform installs it
+ * atomically with the answer and closes `hostfd`). */
+static inline long call_install_fd(struct call *c, int hostfd, unsigned newfd_flags)
+{
+    c->addfd = hostfd;
+    c->addfd_flags = newfd_flags;
+    return 0;
+}
+
+/* True while the call is still pending: checked after guest memory was read
+ * and before the sentry acts on it, so a task that died or was interrupted
+ * (its pid maybe reused) is never acted for. */
+bool call_still_valid(const struct call *c);
+
+/* What the sentry tells the platform to do at an exec stop: execute `path`
+ * with argv = argv_head[0..n_head) followed by argv_rest pointers taken from
+ * guest address argv_tail (n_head == 0: argv_tail is the guest's argv as
+ * is), and the guest's envp. */
+#define EXEC_HEAD_MAX 12
+struct exec_plan {
+    char path[4096];          /* what the kernel executes (native mount ns path) */
+    char strings[4096];       /* storage for argv_head */
+    const char *argv_head[EXEC_HEAD_MAX];
+    unsigned n_head;
+    uint64_t argv_tail;
+    uint64_t argv_rest;
+    uint64_t envp;
+};
+
+/* The sentry's entry points, called by the platform. Each takes the sentry's
+ * lock itself. */
+struct sentry_hooks {
+    void *ctx;
+    /* A serviced call: returns a value or -errno (or uses call_install_fd). */
+    long (*dispatch)(void *ctx, struct call *c);
+    /* An execve/execveat stop: fill *plan and return 0, or return -errno to
+     * fail the call. */
+    int (*exec)(void *ctx, struct call *c, struct exec_plan *plan);
+    /* A new task (fork, vfork, clone); clone_flags as passed. */
+    void (*task_new)(void *ctx, pid_t tid, pid_t parent, unsigned long clone_flags);
+    /* After a successful exec; former_tid is the tid that called execve. */
+    void (*task_exec)(void *ctx, pid_t tid, pid_t former_tid);
+    void (*task_exit)(void *ctx, pid_t tid);
+};
+
+/* ---- launching ------------------------------------------------------------ */
+
+struct launch_spec {
+    const char *const *argv;   /* guest argv */
+    const char *const *envp;   /* guest environment */
+    const char *exec_path;     /* guest path execve'd first (resolved by the sentry) */
+    const char *const *runtime;/* host dirs/symlinks bound read-only at the same path */
+    const char *exec_cache;    /* host dir bound read-only at EXEC_CACHE_GUEST_DIR */
+    const char *hostname;
+    uid_t guest_uid;
+    gid_t guest_gid;
+    uid_t host_uid;            /* what the guest runs as on the host */
+    gid_t host_gid;
+    const struct sys_filter_row *table;
+    unsigned table_len;
+    const char *cgroup_name;   /* NULL: no cgroup */
+    uint64_t memory_limit;     /* 0: none */
+    uint64_t pids_limit;       /* 0: none */
+    bool verbose;
+};
+
+/* Where the exec cache appears in the guest's native mount namespace. */
+#define EXEC_CACHE_GUEST_DIR "/.cordon-exec"
+
+struct guest;
+
+/* Starts the guest, services it through `hooks` until the first guest
+ * process (the PROGRAM) exits, kills what is left, and returns its wait
+ * status (or -1 with *e filled). timeout_ms = 0 means none. */
+int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
+                 unsigned timeout_ms, int *wstatus, bool *timed_out, struct err *e);
+
+/* ---- guest memory ----------------------------------------------------------
+ * Through /proc/<tid>/mem opened once per task: the fd pins the task's
+ * address space, so a recycled pid can never redirect a read or write. */
+int guest_mem_open(pid_t tid);
+int guest_read(int memfd, uint64_t addr, void *buf, size_t len);   /* 0 or -EFAULT */
+int guest_write(int memfd, uint64_t addr, const void *buf, size_t len);
+/* Copies a NUL-terminated string of at most size-1 bytes: returns its length,
+ * -EFAULT, or -ENAMETOOLONG when no NUL is found within size bytes. */
+ssize_t guest_read_str(int memfd, uint64_t addr, char *buf, size_t size);
+
+#endif

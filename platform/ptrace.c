@@ -1,0 +1,283 @@
+/* platform/ptrace.c — the tracer: process lifecycle, signals, exec stops.
+ *
+ * ptrace requests are only valid from the thread that attached, so this
+ * loop runs on the main thread while the notification loop has its own.
+ * It learns every fork/vfork/clone/exec/exit exactly, re-injects signals
+ * (traced tasks stop for each one), keeps group stops with PTRACE_LISTEN,
+ * forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT given to cordon, and enforces the
+ * timeout by killing the guest's init (which takes its pid namespace down).
+ */
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "platform/cgroup.h"
+#include "platform/filter.h"
+#include "platform/launch.h"
+#include "platform/seccomp_notify.h"
+#include "util/cleanup.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+
+struct tracer {
+    const struct sentry_hooks *hooks;
+    pid_t init_pid;
+    pid_t prog_pid;      /* the PROGRAM: init's first child */
+    bool prog_done;
+    int prog_status;
+};
+
+/* Lays the plan out just below the red zone of the stopped task's stack:
+ * [pointer array][strings], and points the registers at it. The stack of a
+ * task that is in execve is dead memory to it. */
+static int apply_plan(pid_t pid, struct user_regs_struct *regs, const struct exec_plan *p)
+{
+    _cleanup_close_ int mem = guest_mem_open(pid);
+    if (mem < 0)
+        return mem;
+    size_t npath = strlen(p->path) + 1;
+    size_t nhead = 0;
+    for (unsigned k = 0; k < p->n_head; k++)
+        nhead += strlen(p->argv_head[k]) + 1;
+    size_t nptr = p->n_head ? p->n_head + p->argv_rest + 1 : 0;
+    size_t total = nptr * 8 + npath + nhead;
+    if (total > 1u << 20)
+        return -E2BIG;
+    uint64_t base = (regs->rsp - 128 - total) & ~(uint64_t)15;
+    _cleanup_free_ char *blk = malloc(total);
+    if (!blk)
+        return -ENOMEM;
+    uint64_t *ptrs = (uint64_t *)blk;
+    char *str = blk + nptr * 8;
+    memcpy(str, p->path, npath);
+    uint64_t path_addr = base + nptr * 8;
+    uint64_t at = path_addr + npath;
+    str += npath;
+    for (unsigned k = 0; k < p->n_head; k++) {
+        size_t n = strlen(p->argv_head[k]) + 1;
+        memcpy(str, p->argv_head[k], n);
+        ptrs[k] = at;
+        at += n;
+        str += n;
+    }
+    if (nptr) {
+        int r = guest_read(mem, p->argv_tail, ptrs + p->n_head, p->argv_rest * 8);
+        if (r < 0)
+            return r;
+        ptrs[nptr - 1] = 0;
+    }
+    int r = guest_write(mem, base, blk, total);
+    if (r < 0)
+        return r;
+    regs->orig_rax = SYS_execve;
+    regs->rdi = path_addr;
+    regs->rsi = nptr ? base : p->argv_tail;
+    regs->rdx = p->envp;
+    return 0;
+}
+
+static void exec_stop(struct tracer *t, pid_t pid)
+{
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+        return;
+    struct call c = {
+        .tid = pid, .nr = (int)regs.orig_rax, .addfd = -1, .held = true,
+        .args = { regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9 },
+    };
+    struct exec_plan plan;
+    int r = t->hooks->exec(t->hooks->ctx, &c, &plan);
+    if (r == 0)
+        r = apply_plan(pid, &regs, &plan);
+    if (r < 0) {
+        regs.orig_rax = (unsigned long long)-1;   /* skip the call ... */
+        regs.rax = (unsigned long long)(long long)r;   /* ... and fail it */
+    }
+    ptrace(PTRACE_SETREGS, pid, 0, &regs);
+}
+
+static unsigned long clone_flags_of(pid_t parent, int event)
+{
+    if (event == PTRACE_EVENT_FORK)
+        return 0;
+    if (event == PTRACE_EVENT_VFORK)
+        return 0x4000 | 0x100;   /* CLONE_VFORK | CLONE_VM */
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
+        return 0;
+    /* clone3 is refused by the filter, so clone(2)'s flags are in rdi. */
+    return regs.orig_rax == SYS_clone ? regs.rdi : 0;
+}
+
+static void on_stop(struct tracer *t, pid_t pid, int status)
+{
+    int sig = WSTOPSIG(status);
+    int event = status >> 16;
+    unsigned long msg = 0;
+    switch (event) {
+    case 0:
+        /* A signal on its way to the task: deliver it (SIGTRAP|0x80 would be
+         * a syscall stop, which cordon never asks for). */
+        ptrace(PTRACE_CONT, pid, 0, sig == (SIGTRAP | 0x80) ? 0 : sig);
+        return;
+    case PTRACE_EVENT_STOP:
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            ptrace(PTRACE_LISTEN, pid, 0, 0);   /* group stop: stay stopped until SIGCONT */
+        else
+            ptrace(PTRACE_CONT, pid, 0, 0);     /* a new child's first stop */
+        return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+        if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0) {
+            t->hooks->task_new(t->hooks->ctx, (pid_t)msg, pid, clone_flags_of(pid, event));
+            if (pid == t->init_pid && t->prog_pid == 0)
+                t->prog_pid = (pid_t)msg;
+        }
+        break;
+    case PTRACE_EVENT_EXEC:
+        if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0)
+            t->hooks->task_exec(t->hooks->ctx, pid, (pid_t)msg);
+        break;
+    case PTRACE_EVENT_SECCOMP:
+        exec_stop(t, pid);
+        break;
+    default:
+        break;
+    }
+    ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
+/* Returns false once nothing is left to wait for. */
+static bool reap(struct tracer *t)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (pid == 0)
+            return true;
+        if (pid < 0)
+            return errno != ECHILD;
+        if (WIFSTOPPED(status)) {
+            on_stop(t, pid, status);
+            continue;
+        }
+        t->hooks->task_exit(t->hooks->ctx, pid);
+        if (pid == t->prog_pid && !t->prog_done) {
+            t->prog_done = true;
+            t->prog_status = status;
+        }
+        /* The session is the PROGRAM's: when it ends, init's death takes
+         * every process left in the pid namespace with it. */
+        if (t->prog_done || pid == t->init_pid)
+            kill(t->init_pid, SIGKILL);
+    }
+}
+
+static void forward(struct tracer *t, const struct signalfd_siginfo *si)
+{
+    /* A terminal's ^C or ^\ already reached the guest, which shares cordon's
+     * foreground process group; only signals sent to cordon alone are
+     * passed on. */
+    if (si->ssi_code == SI_KERNEL)
+        return;
+    if (t->prog_pid > 0 && !t->prog_done)
+        kill(t->prog_pid, (int)si->ssi_signo);
+}
+
+int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
+                 unsigned timeout_ms, int *wstatus, bool *timed_out, struct err *e)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    /* Blocked before any thread exists, so every thread inherits it and
+     * only the signalfd sees these signals. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return err_set(e, errno, "sigprocmask");
+    _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0)
+        return err_set(e, errno, "signalfd");
+    _cleanup_close_ int tfd = -1;
+    if (timeout_ms) {
+        tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        struct itimerspec it = {
+            .it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L },
+        };
+        if (tfd < 0 || timerfd_settime(tfd, 0, &it, NULL) < 0)
+            return err_set(e, errno, "timerfd");
+    }
+
+    struct sock_fprog prog;
+    if (filter_build(spec->table, spec->table_len, SECCOMP_RET_USER_NOTIF, &prog, e) < 0)
+        return -1;
+    if (spec->cgroup_name &&
+        cgroup_create(spec->cgroup_name, spec->memory_limit, spec->pids_limit, e) < 0) {
+        free(prog.filter);
+        return -1;
+    }
+    struct launched g;
+    int r = launch_guest(spec, &prog, &g, e);
+    free(prog.filter);
+    pthread_t th;
+    if (r == 0 && notify_start(g.listener, hooks, &th, e) < 0) {
+        kill(g.init_pid, SIGKILL);
+        r = -1;
+    }
+    if (r < 0) {
+        if (spec->cgroup_name)
+            cgroup_destroy(spec->cgroup_name);
+        return -1;
+    }
+
+    struct tracer t = { .hooks = hooks, .init_pid = g.init_pid };
+    *timed_out = false;
+    bool alive = true;
+    while (alive) {
+        struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN } };
+        if (poll(pf, tfd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            err_set(e, errno, "poll");
+            kill(g.init_pid, SIGKILL);
+            break;
+        }
+        if (pf[1].revents & POLLIN) {
+            *timed_out = true;
+            kill(g.init_pid, SIGKILL);
+            close(tfd);
+            tfd = -1;
+        }
+        if (pf[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
+                forward(&t, &si);
+        }
+        /* SIGCHLD coalesces: drain every pending state change each time. */
+        alive = reap(&t);
+    }
+    if (spec->cgroup_name)
+        cgroup_destroy(spec->cgroup_name);
+    *wstatus = t.prog_done ? t.prog_status : (SIGKILL & 0x7f);
+    return 0;
+}

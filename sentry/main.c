@@ -1,0 +1,159 @@
+/* sentry/main.c — the `cordon` command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sentry/session.h"
+
+#define VERSION "0.1.0"
+
+static const char USAGE[] =
+    "usage: cordon run [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "\n"
+    "Runs PROGRAM in a sandbox: every system call is judged by a seccomp filter,\n"
+    "and every file it sees comes from a per-session in-memory filesystem over a\n"
+    "read-only host runtime (/usr). Nothing it writes reaches the host.\n"
+    "\n"
+    "options:\n"
+    "  --timeout SEC       kill the whole guest after SEC seconds (exit 124)\n"
+    "  --env NAME=VALUE    add to the guest's clean environment (repeatable)\n"
+    "  --cwd DIR           guest working directory (default /home/user)\n"
+    "  --memory BYTES      memory limit, with K, M or G suffix (cgroup)\n"
+    "  --pids N            process and thread limit (cgroup)\n"
+    "  --platform NAME     how system calls are caught: seccomp (default)\n"
+    "  -v, --verbose       print audit lines (denials) on stderr\n"
+    "  -h, --help          show this help\n"
+    "  --version           show the version\n"
+    "\n"
+    "exit status: PROGRAM's, or 128+N if killed by signal N; 124 timeout;\n"
+    "125 cordon failed; 126 PROGRAM not executable; 127 PROGRAM not found;\n"
+    "2 usage error.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "cordon: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", USAGE);
+    return 2;
+}
+
+/* "64M" -> 67108864; 0 on malformed or zero input. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return 0;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (*end || v > (UINT64_MAX >> shift))
+        return 0;
+    return (uint64_t)v << shift;
+}
+
+static int parse_timeout(const char *s, unsigned *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 30 * 24 * 3600.0)
+        return -1;
+    *ms = (unsigned)(v * 1000 + 0.5);
+    return *ms ? 0 : -1;
+}
+
+enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION };
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "env", required_argument, NULL, OPT_ENV },
+        { "cwd", required_argument, NULL, OPT_CWD },
+        { "memory", required_argument, NULL, OPT_MEMORY },
+        { "pids", required_argument, NULL, OPT_PIDS },
+        { "platform", required_argument, NULL, OPT_PLATFORM },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct run_options o = { .cwd = "/home/user" };
+    const char *envs[256];
+    unsigned nenv = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TIMEOUT:
+            if (parse_timeout(optarg, &o.timeout_ms) < 0)
+                return usage_error("--timeout: not a positive number of seconds: %s", optarg);
+            break;
+        case OPT_ENV:
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                return usage_error("--env: expected NAME=VALUE, got %s", optarg);
+            if (nenv == sizeof envs / sizeof *envs)
+                return usage_error("--env: too many variables (%s)", "max 256");
+            envs[nenv++] = optarg;
+            break;
+        case OPT_CWD:
+            if (optarg[0] != '/')
+                return usage_error("--cwd: must be an absolute guest path: %s", optarg);
+            o.cwd = optarg;
+            break;
+        case OPT_MEMORY:
+            if (!(o.memory = parse_size(optarg)))
+                return usage_error("--memory: not a size (like 512M): %s", optarg);
+            break;
+        case OPT_PIDS:
+            if (!(o.pids = parse_size(optarg)) || strpbrk(optarg, "kKmMgG"))
+                return usage_error("--pids: not a positive count: %s", optarg);
+            break;
+        case OPT_PLATFORM:
+            if (strcmp(optarg, "seccomp") != 0)
+                return usage_error("--platform: unsupported platform '%s' (available: seccomp)",
+                                   optarg);
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case 'h':
+            fputs(USAGE, stdout);
+            return 0;
+        default:
+            return usage_error("unknown option: %s", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "no PROGRAM given");
+    envs[nenv] = NULL;
+    o.extra_env = envs;
+    o.argv = (const char *const *)argv + optind;
+    return session_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+                      !strcmp(argv[1], "help"))) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("cordon %s\n", VERSION);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (argc < 2)
+        return usage_error("%s", "no command given");
+    return usage_error("unknown command: %s", argv[1]);
+}

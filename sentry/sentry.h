@@ -1,0 +1,73 @@
+/* sentry/sentry.h — the kernel's state: one session, its tasks, its VFS.
+ *
+ * Owns: per-task and per-process state (cwd, umask, the pidfd and memory fd
+ * through which the sentry reaches a task), the syscall table and dispatch,
+ * exec resolution, audit. Knows nothing of how calls are caught (platform/)
+ * or how bytes are stored (fs/).
+ * Locking: one mutex serialises the notification thread and the tracer
+ * thread; every hook takes it, the handlers run under it.
+ */
+#ifndef CORDON_SENTRY_H
+#define CORDON_SENTRY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fs/vfs.h"
+#include "platform/platform.h"
+
+/* What CLONE_FS shares: Linux keeps cwd and umask together in fs_struct. */
+struct fs_ctx {
+    struct inode *cwd;
+    mode_t umask;
+    int refs;
+};
+
+/* One thread group: what CLONE_FILES/CLONE_VM share. */
+struct proc {
+    pid_t tgid;
+    int pidfd;      /* for pidfd_getfd on the guest's fds */
+    int refs;
+};
+
+struct task {
+    pid_t tid;
+    struct proc *proc;
+    struct fs_ctx *fs;
+    int mem;        /* /proc/<tid>/mem: pins the address space (see guest_mem_open) */
+    struct task *next;   /* hash chain */
+};
+
+#define TASK_BUCKETS 1024
+
+struct session {
+    pthread_mutex_t lock;
+    struct vfs *vfs;
+    struct fs_cred cred;            /* the guest user */
+    struct inode *initial_cwd;
+    mode_t initial_umask;
+    struct task *tasks[TASK_BUCKETS];
+    char exec_cache[256];           /* host dir of the exec cache */
+    bool verbose;
+};
+
+/* The platform's view of the sentry. */
+void session_hooks(struct session *s, struct sentry_hooks *h);
+
+/* Tasks (sentry/task.c). task_find adopts a task seen for the first time
+ * from /proc (its parent's fork event may still be queued). */
+struct task *task_find(struct session *s, pid_t tid);
+void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long clone_flags);
+void task_exec(struct session *s, pid_t tid, pid_t former);
+void task_exit(struct session *s, pid_t tid);
+
+/* The exec stop (sentry/exec.c). */
+int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);
+
+/* Audit lines under -v (sentry/audit.c). Denials are rare; this is never
+ * on the path of an allowed call. */
+void audit_denied(struct session *s, const struct call *c, const char *name, int err);
+
+#endif

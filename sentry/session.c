@@ -1,0 +1,228 @@
+/* sentry/session.c — setting a session up, running it, tearing it down. */
+#include "sentry/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+#include "sentry/syscalls.h"
+
+#define GUEST_UID 1000
+#define GUEST_GID 1000
+/* Root gives each session's guest its own host uid: base + sentry pid, so
+ * concurrent sessions never share one, and none is a real account. */
+#define HOST_UID_BASE 0x40000000u
+
+static const char *const RUNTIME[] = { "/usr", "/bin", "/sbin", "/lib", "/lib64", NULL };
+static const char *const ETC[] = {
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime", "timezone",
+    "ssl", "ca-certificates", "ca-certificates.conf", "alternatives", "python3",
+    "python3.11", "os-release", "debian_version", "mime.types", "protocols", "services",
+    "gai.conf", "bash.bashrc", "profile", "inputrc", "locale.alias", "shells", "login.defs",
+    NULL,
+};
+
+static int fail(const char *msg, const char *arg, int code)
+{
+    fprintf(stderr, "cordon: ");
+    fprintf(stderr, msg, arg);
+    fputc('\n', stderr);
+    return code;
+}
+
+static const char *env_get(const char *const *env, const char *name)
+{
+    size_t n = strlen(name);
+    for (; *env; env++)
+        if (!strncmp(*env, name, n) && (*env)[n] == '=')
+            return *env + n + 1;
+    return NULL;
+}
+
+/* The guest's clean environment: defaults, then --env (which may override). */
+static char **build_env(const struct run_options *o)
+{
+    static char term[256];
+    const char *t = getenv("TERM");
+    snprintf(term, sizeof term, "TERM=%s", t && *t ? t : "dumb");
+    const char *defaults[] = {
+        "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/user", "USER=user",
+        "LOGNAME=user", "LANG=C.UTF-8", term,
+    };
+    size_t nd = sizeof defaults / sizeof *defaults, ne = 0;
+    while (o->extra_env[ne])
+        ne++;
+    char **env = calloc(nd + ne + 1, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t d = 0; d < nd; d++) {
+        size_t nlen = strcspn(defaults[d], "=") + 1;
+        bool overridden = false;
+        for (size_t e = 0; e < ne; e++)
+            overridden |= !strncmp(o->extra_env[e], defaults[d], nlen);
+        if (!overridden)
+            env[k++] = (char *)defaults[d];
+    }
+    for (size_t e = 0; e < ne; e++)
+        env[k++] = (char *)o->extra_env[e];
+    return env;
+}
+
+/* Finds PROGRAM the way execvp would, in the guest's VFS: 0 with the guest
+ * path in out, or the exit status to fail with (126/127, message printed). */
+static int find_program(struct session *s, const char *prog, const char *path_env, char *out,
+                        size_t size)
+{
+    int best = -ENOENT;
+    char cand[PATH_MAX];
+    const char *p = path_env ? path_env : "/usr/bin:/bin";
+    bool slash = strchr(prog, '/') != NULL;
+    while (true) {
+        size_t n = slash ? 0 : strcspn(p, ":");
+        if (slash)
+            snprintf(cand, sizeof cand, "%s", prog);
+        else
+            snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? p : ".", prog);
+        struct stat st;
+        int r = vfs_statat(s->vfs, s->initial_cwd, cand, 0, &s->cred, &st);
+        if (r == 0) {
+            if (S_ISREG(st.st_mode)) {
+                struct inode *i;
+                if (vfs_lookupat(s->vfs, s->initial_cwd, cand, 0, &s->cred, &i) == 0) {
+                    r = vfs_permission(s->vfs, i, X_OK, &s->cred);
+                    inode_put(i);
+                }
+                if (r == 0) {
+                    snprintf(out, size, "%s", cand);
+                    return 0;
+                }
+            } else {
+                r = -EACCES;
+            }
+        }
+        if (r != -ENOENT && r != -ENOTDIR)
+            best = r;
+        if (slash || !p[n])
+            break;
+        p += n + 1;
+    }
+    if (best == -ENOENT)
+        return fail("%s: not found", prog, 127);
+    return fail("%s: permission denied (not an executable file)", prog, 126);
+}
+
+static int make_exec_cache(struct session *s)
+{
+    char base[200];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (geteuid() == 0)
+        snprintf(base, sizeof base, "/run/cordon");
+    else if (xdg && *xdg)
+        snprintf(base, sizeof base, "%s/cordon", xdg);
+    else
+        snprintf(base, sizeof base, "/tmp/cordon-%u", (unsigned)getuid());
+    /* 0711: the guest's host uid may reach a cached binary by name, never
+     * list what other sessions ran. */
+    if (mkdir(base, 0711) < 0 && errno != EEXIST)
+        return -errno;
+    snprintf(s->exec_cache, sizeof s->exec_cache, "%s/exec-%d", base, (int)getpid());
+    if (mkdir(s->exec_cache, 0711) < 0)
+        return -errno;
+    return 0;
+}
+
+static void remove_exec_cache(struct session *s)
+{
+    DIR *d = opendir(s->exec_cache);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")))
+                unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+    }
+    rmdir(s->exec_cache);
+}
+
+int session_run(const struct run_options *o)
+{
+    static struct session s;   /* one per process: the sentry is the session */
+    pthread_mutex_init(&s.lock, NULL);
+    s.verbose = o->verbose;
+    s.cred = (struct fs_cred){ GUEST_UID, GUEST_GID };
+    s.initial_umask = 022;
+
+    struct vfs_options vo = {
+        .runtime = RUNTIME, .etc = ETC, .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
+        .user_name = "user", .home = "/home/user", .hostname = "cordon",
+    };
+    struct err e = { 0 };
+    if (vfs_create(&vo, &s.vfs, &e) < 0) {
+        err_print(&e);
+        return 125;
+    }
+    uid_t host_uid = geteuid() == 0 ? HOST_UID_BASE + (uid_t)getpid() : geteuid();
+    gid_t host_gid = geteuid() == 0 ? HOST_UID_BASE + (gid_t)getpid() : getegid();
+    vfs_set_host_ids(s.vfs, host_uid, host_gid);
+
+    int r = vfs_chdirat(s.vfs, vfs_root(s.vfs), o->cwd, &s.cred, &s.initial_cwd);
+    if (r < 0) {
+        fprintf(stderr, "cordon: --cwd %s: %s\n", o->cwd, strerror(-r));
+        return 125;
+    }
+    char **env = build_env(o);
+    if (!env)
+        return fail("%s", "out of memory", 125);
+    static char exec_path[PATH_MAX];
+    r = find_program(&s, o->argv[0], env_get((const char *const *)env, "PATH"), exec_path,
+                     sizeof exec_path);
+    if (r)
+        return r;
+    if ((r = make_exec_cache(&s)) < 0) {
+        fprintf(stderr, "cordon: exec cache %s: %s\n", s.exec_cache, strerror(-r));
+        return 125;
+    }
+
+    static struct sys_filter_row rows[SYSCALL_MAX];
+    for (unsigned k = 0; k < SYSCALL_MAX; k++)
+        rows[k] = syscall_table[k].row;
+    char cgname[64];
+    snprintf(cgname, sizeof cgname, "session-%d", (int)getpid());
+    bool cgroup = o->memory || o->pids;
+    struct launch_spec spec = {
+        .argv = o->argv, .envp = (const char *const *)env, .exec_path = exec_path,
+        .runtime = RUNTIME, .exec_cache = s.exec_cache, .hostname = "cordon",
+        .guest_uid = GUEST_UID, .guest_gid = GUEST_GID, .host_uid = host_uid,
+        .host_gid = host_gid, .table = rows, .table_len = SYSCALL_MAX,
+        .cgroup_name = cgroup ? cgname : NULL, .memory_limit = o->memory,
+        .pids_limit = o->pids, .verbose = o->verbose,
+    };
+    if (o->verbose)
+        fprintf(stderr, "cordon: platform seccomp (user notification + ptrace), guest uid %u on the host\n",
+                (unsigned)host_uid);
+    struct sentry_hooks hooks;
+    session_hooks(&s, &hooks);
+    int status;
+    bool timed_out;
+    r = platform_run(&spec, &hooks, o->timeout_ms, &status, &timed_out, &e);
+    remove_exec_cache(&s);
+    free(env);
+    if (r < 0) {
+        err_print(&e);
+        return 125;
+    }
+    if (timed_out) {
+        fprintf(stderr, "cordon: timeout after %g s\n", o->timeout_ms / 1000.0);
+        return 124;
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}

@@ -1,0 +1,208 @@
+/* sentry/task.c — the guest's tasks as the sentry tracks them.
+ *
+ * Threads share their fs_ctx and proc; fork copies the fs_ctx. Creation
+ * follows the clone flags the tracer saw; a task whose first serviced call
+ * overtakes its parent's fork event is adopted from /proc (its parent is
+ * still inside fork then, so copying the parent's state is exact).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sentry/sentry.h"
+
+static unsigned bucket(pid_t tid) { return (unsigned)tid % TASK_BUCKETS; }
+
+static struct task *lookup(struct session *s, pid_t tid)
+{
+    for (struct task *t = s->tasks[bucket(tid)]; t; t = t->next)
+        if (t->tid == tid)
+            return t;
+    return NULL;
+}
+
+static void fs_put(struct fs_ctx *f)
+{
+    if (--f->refs == 0) {
+        inode_put(f->cwd);
+        free(f);
+    }
+}
+
+static struct fs_ctx *fs_new(struct inode *cwd, mode_t umask_)
+{
+    struct fs_ctx *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    inode_get(cwd);
+    f->cwd = cwd;
+    f->umask = umask_;
+    f->refs = 1;
+    return f;
+}
+
+static void proc_put(struct proc *p)
+{
+    if (--p->refs == 0) {
+        if (p->pidfd >= 0)
+            close(p->pidfd);
+        free(p);
+    }
+}
+
+static struct proc *proc_new(pid_t tgid)
+{
+    struct proc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->tgid = tgid;
+    p->refs = 1;
+    p->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+    return p;
+}
+
+static void unlink_task(struct session *s, struct task *t)
+{
+    for (struct task **pp = &s->tasks[bucket(t->tid)]; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+}
+
+static void task_free(struct task *t)
+{
+    if (t->mem >= 0)
+        close(t->mem);
+    fs_put(t->fs);
+    proc_put(t->proc);
+    free(t);
+}
+
+/* Creates tid as a child of `parent` (NULL: a root of the guest tree). */
+static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task *parent,
+                           unsigned long flags)
+{
+    struct task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->tid = tid;
+    t->mem = guest_mem_open(tid);
+    if (parent && (flags & CLONE_FS)) {
+        t->fs = parent->fs;
+        t->fs->refs++;
+    } else {
+        t->fs = parent ? fs_new(parent->fs->cwd, parent->fs->umask)
+                       : fs_new(s->initial_cwd, s->initial_umask);
+    }
+    if (parent && (flags & CLONE_THREAD)) {
+        t->proc = parent->proc;
+        t->proc->refs++;
+    } else {
+        struct task *leader = tgid != tid ? lookup(s, tgid) : NULL;
+        if (leader) {
+            t->proc = leader->proc;
+            t->proc->refs++;
+        } else {
+            t->proc = proc_new(tgid);
+        }
+    }
+    if (!t->fs || !t->proc || t->mem < 0) {
+        if (t->mem >= 0)
+            close(t->mem);
+        if (t->fs)
+            fs_put(t->fs);
+        if (t->proc)
+            proc_put(t->proc);
+        free(t);
+        return NULL;
+    }
+    t->next = s->tasks[bucket(tid)];
+    s->tasks[bucket(tid)] = t;
+    return t;
+}
+
+/* Reads "Tgid:" and "PPid:" of a task the sentry has not met yet. */
+static int proc_status(pid_t tid, pid_t *tgid, pid_t *ppid)
+{
+    char p[64], buf[2048];
+    snprintf(p, sizeof p, "/proc/%d/status", (int)tid);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -EIO;
+    buf[n] = '\0';
+    char *a = strstr(buf, "\nTgid:"), *b = strstr(buf, "\nPPid:");
+    if (!a || !b)
+        return -EIO;
+    *tgid = (pid_t)atoi(a + 6);
+    *ppid = (pid_t)atoi(b + 6);
+    return 0;
+}
+
+struct task *task_find(struct session *s, pid_t tid)
+{
+    struct task *t = lookup(s, tid);
+    if (t)
+        return t;
+    pid_t tgid, ppid;
+    if (proc_status(tid, &tgid, &ppid) < 0)
+        return NULL;
+    if (tgid != tid) {
+        struct task *leader = lookup(s, tgid);
+        return create(s, tid, tgid, leader, leader ? CLONE_FS | CLONE_THREAD : 0);
+    }
+    return create(s, tid, tgid, lookup(s, ppid), 0);
+}
+
+void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long flags)
+{
+    if (lookup(s, tid))
+        return;   /* already adopted through its first call */
+    struct task *p = lookup(s, parent);
+    pid_t tgid = (flags & CLONE_THREAD) && p ? p->proc->tgid : tid;
+    create(s, tid, tgid, p, flags);
+}
+
+void task_exec(struct session *s, pid_t tid, pid_t former)
+{
+    /* A non-leader thread that execs takes over the leader's tid; the old
+     * leader is gone and the new image has a new address space. */
+    if (former != tid) {
+        struct task *old = lookup(s, tid);
+        if (old) {
+            unlink_task(s, old);
+            task_free(old);
+        }
+        struct task *t = lookup(s, former);
+        if (t) {
+            unlink_task(s, t);
+            t->tid = tid;
+            t->next = s->tasks[bucket(tid)];
+            s->tasks[bucket(tid)] = t;
+        }
+    }
+    struct task *t = lookup(s, tid);
+    if (!t)
+        return;
+    if (t->mem >= 0)
+        close(t->mem);
+    t->mem = guest_mem_open(tid);
+}
+
+void task_exit(struct session *s, pid_t tid)
+{
+    struct task *t = lookup(s, tid);
+    if (!t)
+        return;
+    unlink_task(s, t);
+    task_free(t);
+}

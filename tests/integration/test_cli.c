@@ -1,0 +1,106 @@
+/* The command line: options, usage errors and the exit-status contract
+ * (guest's code; 2 usage; 124 timeout; 126 not executable; 127 not found). */
+#include "tests/integration/harness.h"
+
+TestSuite(cli, .timeout = 60);
+
+Test(cli, help_prints_usage_to_stdout)
+{
+    RUN(r);
+    run_cordon_cli(&r, NULL, ARGV("--help"));
+    assert_status(&r, 0);
+    cr_assert(strcasestr(r.out, "usage") && strstr(r.out, "run"), "no usage on stdout" RUN_CONTEXT,
+              RUN_CONTEXT_ARGS(&r));
+}
+
+Test(cli, version)
+{
+    RUN(r);
+    run_cordon_cli(&r, NULL, ARGV("--version"));
+    assert_status(&r, 0);
+    assert_contains(&r, out, "cordon");
+}
+
+static void assert_usage_error(const char *const args[])
+{
+    RUN(r);
+    run_cordon_cli(&r, NULL, args);
+    assert_status(&r, 2);
+    cr_assert(strcasestr(r.err, "usage"), "no usage on stderr" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+    assert_out(&r, "");
+}
+
+Test(cli, unknown_option_is_usage_error)
+{
+    assert_usage_error(ARGV("run", "--no-such-option", "--", "/bin/true"));
+}
+
+Test(cli, missing_program_is_usage_error)
+{
+    assert_usage_error(ARGV("run"));
+}
+
+Test(cli, bad_memory_size_is_usage_error)
+{
+    assert_usage_error(ARGV("run", "--memory", "12X", "--", "/bin/true"));
+}
+
+Test(cli, program_not_found_is_127)
+{
+    RUN(r);
+    run_guest(&r, NULL, ARGV("nosuchprog"));
+    assert_status(&r, 127);
+    assert_contains(&r, err, "cordon: nosuchprog: not found");
+}
+
+Test(cli, program_not_executable_is_126)
+{
+    RUN(r);
+    run_guest(&r, NULL, ARGV("/etc/passwd"));
+    assert_status(&r, 126);
+    assert_out(&r, "");
+}
+
+Test(cli, env_option_sets_guest_variables)
+{
+    RUN(r);
+    run_sh(&r, &(struct run_opts){.cordon_opts = ARGV("--env", "FOO=bar", "--env", "EMPTY=")},
+           "echo \"$FOO|${EMPTY-unset}|${NOT_GIVEN-unset}\"");
+    assert_run(&r, 0, "bar||unset\n");
+}
+
+Test(cli, cwd_option_sets_guest_cwd)
+{
+    RUN(r);
+    run_guest(&r, &(struct run_opts){.cordon_opts = ARGV("--cwd", "/tmp")}, ARGV("/bin/pwd"));
+    assert_run(&r, 0, "/tmp\n");
+}
+
+Test(cli, default_cwd_is_home)
+{
+    RUN(r);
+    run_guest(&r, NULL, ARGV("/bin/pwd"));
+    assert_run(&r, 0, "/home/user\n");
+}
+
+Test(cli, seccomp_platform_can_be_named)
+{
+    RUN(r);
+    run_guest(&r, &(struct run_opts){.cordon_opts = ARGV("--platform", "seccomp")}, ARGV("/bin/echo", "hi"));
+    assert_run(&r, 0, "hi\n");
+}
+
+Test(cli, stdin_reaches_guest)
+{
+    RUN(r);
+    run_guest(&r, &(struct run_opts){.stdin_data = "abc\ndef\n"}, ARGV("/usr/bin/tr", "a-z", "A-Z"));
+    assert_run(&r, 0, "ABC\nDEF\n");
+}
+
+Test(cli, quiet_by_default)
+{
+    RUN(r);
+    run_sh(&r, NULL, "echo out; echo err >&2");
+    assert_run(&r, 0, "out\n");
+    cr_assert_str_eq(r.err, "err\n", "cordon wrote to stderr without -v" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages cordon builds and tests with, when missing.
+# Runs on every `make`; costs one dpkg query when everything is there.
+set -eu
+need="gcc make pkg-config libseccomp-dev libxxhash-dev libcriterion-dev python3 coreutils"
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "cordon: missing packages:$missing (run as root once, or: sudo apt-get install$missing)" >&2
+    exit 1
+fi
+echo "cordon: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $missing >/dev/null

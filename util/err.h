@@ -1,0 +1,26 @@
+/* util/err.h — errors that travel as an object filled where they happen.
+ *
+ * A function that can fail for a reason the user must read takes a
+ * `struct err *` and fills it once, at the point of failure, with an errno
+ * and a message; callers only pass it up. Syscall-handler paths do not use
+ * this: they return -errno to the guest.
+ */
+#ifndef CORDON_UTIL_ERR_H
+#define CORDON_UTIL_ERR_H
+
+#include <stdarg.h>
+
+struct err {
+    int code;          /* errno, or 0 when the failure is not a syscall's */
+    char msg[512];
+};
+
+/* Fills *e (if no earlier error is recorded) and returns -1, so callers can
+ * write `return err_set(e, errno, "open %s", path);`. */
+int err_set(struct err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prints "cordon: MSG[: strerror]" to stderr. */
+void err_print(const struct err *e);
+
+#endif
