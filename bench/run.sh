@@ -34,13 +34,8 @@ collect() {
     fi
 }
 
-# In the guest: host binaries are not visible, so the probe is piped in.
-in_cordon() {
-    local prog=$1
-    shift
-    "$CORDON" run -- /bin/sh -c "cat > /tmp/$prog && chmod +x /tmp/$prog && exec /tmp/$prog \"\$@\"" \
-        sh "$@" <"$PROGS/$prog"
-}
+# Host binaries are not visible in the guest: a probe arrives on stdin.
+pipe_in='cat > /tmp/probe && chmod +x /tmp/probe && exec /tmp/probe "$@"'
 
 # median_ms COLUMN CMD...: median wall time of 5 runs as "COLUMN python_pass_ms MS".
 median_ms() {
@@ -71,7 +66,7 @@ median_ms() {
 echo "bench: mode $mode" >&2
 collect native "$PROGS/syscall_cost" "$mode"
 if [ -x "$CORDON" ]; then
-    collect cordon in_cordon syscall_cost "$mode"
+    collect cordon "$CORDON" run -- /bin/sh -c "$pipe_in" sh "$mode" <"$PROGS/syscall_cost"
 else
     note "cordon: skipped ($CORDON not built)"
 fi

@@ -98,16 +98,31 @@ static unsigned long locked_flags(const char *path)
     return f;
 }
 
-static void bind_ro(const struct init_args *a, const char *src, const char *dst)
+/* Binds the host directory behind `srcfd` read-only at dst. Sources are
+ * held open from before the new root is mounted, since that tmpfs may cover
+ * them (an unprivileged exec cache lives under the host's /tmp). */
+static void bind_ro(const struct init_args *a, int srcfd, const char *dst)
 {
+    char src[64];
+    snprintf(src, sizeof src, "/proc/self/fd/%d", srcfd);
     if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
         init_fail(a, errno, "bind mount of a runtime directory");
     unsigned long fl = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(dst);
     if (mount(NULL, dst, NULL, fl, NULL) < 0)
         init_fail(a, errno, "read-only remount of a runtime directory");
+    close(srcfd);
+}
+
+static int open_source(const struct init_args *a, const char *path)
+{
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        init_fail(a, errno, "opening a runtime directory");
+    return fd;
 }
 
 #define NEWROOT "/tmp"
+#define MAX_RUNTIME 16
 
 /* The guest's native root: an empty tmpfs with the runtime bound at the
  * same paths. The kernel resolves only exec paths and ELF interpreters
@@ -115,32 +130,42 @@ static void bind_ro(const struct init_args *a, const char *src, const char *dst)
 static void build_root(const struct init_args *a)
 {
     char dst[4096];
+    struct stat st[MAX_RUNTIME];
+    int src[MAX_RUNTIME];
+    char target[MAX_RUNTIME][256];
+    unsigned n = 0;
+    for (const char *const *r = a->spec->runtime; *r && n < MAX_RUNTIME; r++, n++) {
+        src[n] = -1;
+        if (lstat(*r, &st[n]) < 0) {
+            st[n].st_mode = 0;
+        } else if (S_ISLNK(st[n].st_mode)) {
+            ssize_t len = readlink(*r, target[n], sizeof target[n] - 1);
+            if (len < 0)
+                init_fail(a, errno, "readlink of a runtime symlink");
+            target[n][len] = '\0';
+        } else if (S_ISDIR(st[n].st_mode)) {
+            src[n] = open_source(a, *r);
+        }
+    }
+    int cache = open_source(a, a->spec->exec_cache);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         init_fail(a, errno, "making mounts private");
     if (mount("cordon", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
         init_fail(a, errno, "tmpfs for the guest root");
-    for (const char *const *r = a->spec->runtime; *r; r++) {
-        struct stat st;
-        if (lstat(*r, &st) < 0)
-            continue;
-        snprintf(dst, sizeof dst, NEWROOT "%s", *r);
-        if (S_ISLNK(st.st_mode)) {
-            char target[4096];
-            ssize_t n = readlink(*r, target, sizeof target - 1);
-            if (n < 0)
-                init_fail(a, errno, "readlink of a runtime symlink");
-            target[n] = '\0';
-            if (symlink(target, dst) < 0)
+    for (unsigned k = 0; k < n; k++) {
+        snprintf(dst, sizeof dst, NEWROOT "%s", a->spec->runtime[k]);
+        if (S_ISLNK(st[k].st_mode)) {
+            if (symlink(target[k], dst) < 0)
                 init_fail(a, errno, "runtime symlink in the guest root");
-        } else if (S_ISDIR(st.st_mode)) {
+        } else if (src[k] >= 0) {
             if (mkdir(dst, 0755) < 0)
                 init_fail(a, errno, "runtime mountpoint");
-            bind_ro(a, *r, dst);
+            bind_ro(a, src[k], dst);
         }
     }
     if (mkdir(NEWROOT EXEC_CACHE_GUEST_DIR, 0755) < 0)
         init_fail(a, errno, "exec cache mountpoint");
-    bind_ro(a, a->spec->exec_cache, NEWROOT EXEC_CACHE_GUEST_DIR);
+    bind_ro(a, cache, NEWROOT EXEC_CACHE_GUEST_DIR);
     if (mkdir(NEWROOT "/.old", 0700) < 0)
         init_fail(a, errno, "old root mountpoint");
     if (syscall(SYS_pivot_root, NEWROOT, NEWROOT "/.old") < 0)

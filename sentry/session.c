@@ -12,6 +12,7 @@
 
 #include "sentry/sentry.h"
 #include "sentry/syscalls.h"
+#include "util/cleanup.h"
 
 #define GUEST_UID 1000
 #define GUEST_GID 1000
@@ -177,7 +178,7 @@ int session_run(const struct run_options *o)
         fprintf(stderr, "cordon: --cwd %s: %s\n", o->cwd, strerror(-r));
         return 125;
     }
-    char **env = build_env(o);
+    _cleanup_free_ char **env = build_env(o);
     if (!env)
         return fail("%s", "out of memory", 125);
     static char exec_path[PATH_MAX];
@@ -213,7 +214,6 @@ int session_run(const struct run_options *o)
     bool timed_out;
     r = platform_run(&spec, &hooks, o->timeout_ms, &status, &timed_out, &e);
     remove_exec_cache(&s);
-    free(env);
     if (r < 0) {
         err_print(&e);
         return 125;
