@@ -16,7 +16,7 @@ STEP_TIMEOUT=300    # no single measurement may hang the benchmark
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-results=$tmp/results # lines: "COLUMN NAME NS", appended by every step
+results=$tmp/results # lines "COLUMN NAME VALUE", appended by every step
 notes=$tmp/notes     # lines printed under the tables
 : >"$results"
 : >"$notes"
@@ -72,7 +72,7 @@ else
 fi
 
 # gVisor's `runsc do` needs root; it sees host paths, so the probe runs in place.
-gvisor=(runsc --network=none --platform=ptrace do)
+gvisor=(runsc --network=none --platform=ptrace "do")
 if ! command -v runsc >/dev/null; then
     note "gVisor: skipped (runsc not installed)"
     gvisor=()

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static unsigned long clone_flags_of(pid_t parent, int event)
     if (event == PTRACE_EVENT_FORK)
         return 0;
     if (event == PTRACE_EVENT_VFORK)
-        return 0x4000 | 0x100;   /* CLONE_VFORK | CLONE_VM */
+        return CLONE_VFORK | CLONE_VM;
     struct user_regs_struct regs;
     if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
         return 0;

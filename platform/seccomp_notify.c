@@ -17,6 +17,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Debian 12's headers predate these (Linux 6.6). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 static int listener_fd = -1;
 
 struct loop {
@@ -92,6 +100,11 @@ int notify_start(int listener, const struct sentry_hooks *hooks, pthread_t *th, 
     listener_fd = listener;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &l.sizes) < 0)
         return err_set(e, errno, "seccomp(SECCOMP_GET_NOTIF_SIZES) (kernel 5.0+ needed)");
+    /* The guest blocks while the sentry works, so hand the CPU over
+     * synchronously instead of waking an idle one: on this VM an idle vCPU
+     * wake-up costs ~75 µs against ~3 µs for the whole round trip. Older
+     * kernels (before 6.6) reject the flag and keep the ordinary wake-up. */
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     int r = pthread_create(th, NULL, loop_main, &l);
     if (r != 0)
         return err_set(e, r, "pthread_create");

@@ -76,13 +76,12 @@ static void build_env(const struct run_opts *o, const char *envp[MAX_ENV])
 
 static int open_stdin(const struct run_opts *o)
 {
-    if (o->stdin_path) {
-        int fd = open(o->stdin_path, O_RDONLY | O_CLOEXEC);
-        cr_assert_geq(fd, 0, "open %s: %s (did make build it?)", o->stdin_path, strerror(errno));
+    if (o->stdin_path || !o->stdin_data) {
+        const char *path = o->stdin_path ? o->stdin_path : "/dev/null";
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        cr_assert_geq(fd, 0, "open %s: %s (did make build it?)", path, strerror(errno));
         return fd;
     }
-    if (!o->stdin_data)
-        return open("/dev/null", O_RDONLY | O_CLOEXEC);
     /* A memfd rather than a pipe: the child can read it at its own pace and
      * we need not interleave writing stdin with draining stdout/stderr. */
     int fd = memfd_create("stdin", MFD_CLOEXEC);
@@ -114,6 +113,8 @@ static pid_t spawn(const struct run_opts *o, const char *const argv[], int in, i
         (void)!write(exec_err[1], &e, sizeof e);
         _exit(127);
     }
+    /* Also here: the child may not have run yet when we signal its group. */
+    setpgid(pid, pid);
     close(exec_err[1]);
     int e = 0;
     ssize_t n = read(exec_err[0], &e, sizeof e);

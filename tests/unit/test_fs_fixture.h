@@ -35,7 +35,7 @@ static inline void fs_setup(void)
     };
     struct err e = {0};
     if (vfs_create(&o, &v, &e) < 0)
-        cr_fatal("vfs_create: %s (%s)", e.msg, strerror(e.code));
+        cr_assert_fail("vfs_create: %s (%s)", e.msg, strerror(e.code));
 }
 
 static inline void fs_teardown(void)

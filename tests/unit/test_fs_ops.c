@@ -1,7 +1,7 @@
 /* Files and names in the memory layer, and the read-only host layer. */
 #include "tests/unit/test_fs_fixture.h"
 
-#include <linux/fs.h>
+#include <sys/statvfs.h>
 #include <sys/statfs.h>
 
 TestSuite(fs_ops, .init = fs_setup, .fini = fs_teardown);
