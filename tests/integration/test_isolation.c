@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 TestSuite(isolation, .timeout = 90);
 
@@ -126,4 +127,22 @@ Test(isolation, guest_files_never_reach_host_disk)
     walk_tag = tag;
     nftw("/", walk_visit, 32, FTW_PHYS | FTW_ACTIONRETVAL);
     cr_assert_str_empty(walk_found, "a guest file reached the host: %s", walk_found);
+}
+
+/* cordon must work for an ordinary user too: then the guest runs as that
+ * user on the host. As root, the test drops to nobody for the whole run. */
+Test(isolation, works_unprivileged)
+{
+    if (geteuid() != 0)
+        cr_skip_test("already unprivileged: the rest of the suite covers it");
+    if (access("/usr/bin/setpriv", X_OK) != 0)
+        cr_skip_test("setpriv (util-linux) is missing: cannot drop to nobody");
+    RUN(r);
+    run_cmd(&r, NULL,
+            ARGV("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 "--reset-env", cordon_path(), "run", "--", "/bin/sh", "-c",
+                 "id -u; echo kept > /tmp/f; cat /tmp/f; ls /root >/dev/null 2>&1 || echo no-root"));
+    if (r.status == 126 || strstr(r.err, "Permission denied"))
+        cr_skip_test("nobody cannot reach %s (checkout not world-readable)", cordon_path());
+    assert_run(&r, 0, "1000\nkept\nno-root\n");
 }
