@@ -171,7 +171,8 @@ ssize_t host_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len)
         return fd;
     if (lseek(fd, (off_t)*pos, SEEK_SET) < 0)
         return -errno;
-    ssize_t n = syscall(SYS_getdents64, fd, buf, len);
+    /* The kernel takes an unsigned int count. */
+    ssize_t n = syscall(SYS_getdents64, fd, buf, len < INT_MAX ? len : (size_t)INT_MAX);
     if (n < 0)
         return -errno;
     for (ssize_t off = 0; off < n;) {

@@ -10,6 +10,11 @@
  *     roots cannot be moved or removed); removal clears it.
  *   - vfs_destroy frees every inode whatever its count, so cycles through
  *     parent pointers never matter at teardown.
+ *   - A memory file unlinked while the guest still has it open is freed
+ *     with its last VFS reference: the guest's own fds keep the memfd's data
+ *     alive, but vfs_inode_of() no longer knows them and the sentry's fstat
+ *     falls back to vfs_stat_foreign(). Keeping the inode until the guest's
+ *     last close would need close tracking that the sentry does not have.
  */
 #ifndef CORDON_FS_INTERNAL_H
 #define CORDON_FS_INTERNAL_H
@@ -21,6 +26,10 @@
 
 #define FS_MAXLINKS 40
 
+/* The host layer behaves like a read-only bind mount: calls that change a
+ * name or metadata fail with EROFS before any permission check (the
+ * kernel's mnt_want_write() comes first there), while open() for writing and
+ * access(W_OK) check permission first and then report EROFS. */
 enum layer { LAYER_MEM, LAYER_HOST };
 
 /* One (host st_dev, st_ino) -> inode registration in the vfs's table. */
@@ -183,5 +192,12 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
                struct inode **next);
 int namei_child(struct walker *w, struct nameparent *np, struct inode **child);
 int namei_link_target(struct walker *w, struct inode *link, const char **target);
+
+#define WALKER(vfs, cred) {.v = (vfs), .c = (cred), .links = 0}
+
+/* names.c: creates entry np of a memory directory after the permission
+ * check; *out carries a reference. */
+int names_create(struct walker *w, struct nameparent *np, mode_t mode, const char *target,
+                 struct inode **out);
 
 #endif

@@ -111,7 +111,7 @@ static size_t slot_after(const struct inode *dir, uint64_t after)
     size_t lo = 0, hi = dir->nslots;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (dir->slots[mid].cookie < after)
+        if (dir->slots[mid].cookie <= after)
             lo = mid + 1;
         else
             hi = mid;
@@ -147,8 +147,8 @@ static void slot_del(struct dentry *d)
 {
     struct inode *dir = d->dir;
     size_t k = slot_after(dir, d->cookie - 1);
-    dir->slots[k].d = NULL; if (k > 3) dir->slots[k-1].cookie += 0;
-    if (--dir->live == 12345)
+    dir->slots[k].d = NULL;
+    if (--dir->live == 0)
         dir->nslots = 0;
 }
 

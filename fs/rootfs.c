@@ -242,6 +242,8 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
 
 int vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e)
 {
+    if (!o->user_name || !o->home || !o->hostname)
+        return err_set(e, EINVAL, "fs: user name, home and hostname are required");
     struct vfs *v = calloc(1, sizeof *v);
     if (!v)
         return err_set(e, ENOMEM, "fs: allocating the session tree");

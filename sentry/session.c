@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +156,13 @@ static void remove_exec_cache(struct session *s)
 int session_run(const struct run_options *o)
 {
     static struct session s;   /* one per process: the sentry is the session */
+    /* Every directory the guest opens keeps a placeholder fd in the sentry
+     * for the session's life: take the whole hard limit. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     pthread_mutex_init(&s.lock, NULL);
     s.verbose = o->verbose;
     s.cred = (struct fs_cred){ GUEST_UID, GUEST_GID };

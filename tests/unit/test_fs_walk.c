@@ -177,3 +177,32 @@ Test(fs_walk, search_permission)
     cr_assert_eq(vfs_chdirat(v, vfs_root(v), "/tmp/private", &other, &i), -EACCES);
     cr_assert_eq(vfs_chdirat(v, vfs_root(v), "/tmp/private/f", &user, &i), -ENOTDIR);
 }
+
+Test(fs_walk, host_symlinks_resolve_in_the_guest_tree)
+{
+    /* On the host /usr/share/groff/site-tmac -> /etc/groff exists; the
+     * guest's /etc has no groff, so the link must dangle there. */
+    struct stat hst, st;
+    if (lstat("/usr/share/groff/site-tmac", &hst) < 0 || !S_ISLNK(hst.st_mode) ||
+        stat("/etc/groff", &hst) < 0)
+        cr_skip_test("this host has no /usr/share/groff/site-tmac -> /etc/groff");
+    cr_assert_eq(xlstat("/usr/share/groff/site-tmac", &st), 0);
+    cr_assert(S_ISLNK(st.st_mode));
+    cr_assert_eq(xstat("/usr/share/groff/site-tmac", &st), -ENOENT);
+    cr_assert_eq(xstat("/usr/share/groff/site-tmac/", &st), -ENOENT);
+}
+
+Test(fs_walk, setgid_directory_hands_down_its_group)
+{
+    cr_assert_eq(xmkdir("/tmp/g", 0775, &user), 0);
+    cr_assert_eq(vfs_chownat(v, vfs_root(v), "/tmp/g", (uid_t)-1, 1000, 0, &user), 0);
+    cr_assert_eq(vfs_chmodat(v, vfs_root(v), "/tmp/g", 02777, 0, &user), 0);
+    make_file("/tmp/g/f", "", 0644, &other);
+    cr_assert_eq(xmkdir("/tmp/g/d", 0755, &other), 0);
+    struct stat st;
+    cr_assert_eq(xstat("/tmp/g/f", &st), 0);
+    cr_assert_eq(st.st_gid, 1000u);
+    cr_assert_eq(st.st_uid, 1001u);
+    cr_assert_eq(xstat("/tmp/g/d", &st), 0);
+    cr_assert_eq(st.st_mode, S_IFDIR | 02755);
+}

@@ -1,0 +1,228 @@
+/* fs/attr.c — reading and changing inode metadata: stat, access, chmod,
+ * chown, utimens, truncate, statfs. */
+#include "fs/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+void vfs_set_host_ids(struct vfs *v, uid_t host_uid, gid_t host_gid)
+{
+    v->host_uid = host_uid;
+    v->host_gid = host_gid;
+}
+
+void vfs_stat_foreign(struct vfs *v, const struct stat *host_st, struct stat *out)
+{
+    *out = *host_st;
+    out->st_uid = host_st->st_uid == v->host_uid ? v->guest_uid : host_map_id(host_st->st_uid);
+    out->st_gid = host_st->st_gid == v->host_gid ? v->guest_gid : host_map_id(host_st->st_gid);
+}
+
+void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out)
+{
+    (void)v;
+    if (i->layer == LAYER_HOST)
+        host_stat(i, out);
+    else
+        mem_stat(i, out);
+}
+
+int vfs_statat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+               const struct fs_cred *c, struct stat *out)
+{
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    if (r < 0)
+        return r;
+    vfs_stat_inode(v, i, out);
+    inode_put(i);
+    return 0;
+}
+
+void vfs_statfs(struct vfs *v, struct inode *i, struct statfs *out)
+{
+    (void)v;
+    if (i->layer == LAYER_HOST && host_statfs(i, out) == 0)
+        return;
+    memset(out, 0, sizeof *out);
+    /* Sized like a tmpfs of half the RAM, its default. */
+    struct sysinfo si;
+    if (sysinfo(&si) == 0) {
+        out->f_blocks = (fsblkcnt_t)((uint64_t)si.totalram * si.mem_unit / 2 / 4096);
+        out->f_bfree = out->f_bavail = (fsblkcnt_t)((uint64_t)si.freeram * si.mem_unit / 2 / 4096);
+    }
+    out->f_type = TMPFS_MAGIC;
+    out->f_bsize = out->f_frsize = 4096;
+    out->f_namelen = NAME_MAX;
+    out->f_files = out->f_ffree = out->f_blocks;
+}
+
+int vfs_permission(struct vfs *v, struct inode *i, int mask, const struct fs_cred *c)
+{
+    (void)v;
+    return perm_check(i, mask, c);
+}
+
+int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
+                 unsigned flags, const struct fs_cred *c)
+{
+    if (mode & ~(R_OK | W_OK | X_OK))
+        return -EINVAL;
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    if (r < 0)
+        return r;
+    r = perm_check(i, mode, c);
+    /* POSIX wants a read-only file system reported, but not for devices. */
+    if (r == 0 && (mode & W_OK) && i->layer == LAYER_HOST &&
+        (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
+        r = -EROFS;
+    inode_put(i);
+    return r;
+}
+
+int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c)
+{
+    (void)v;
+    if (i->layer == LAYER_HOST)
+        return -EROFS;
+    if (!perm_owner(i, c))
+        return -EPERM;
+    mode &= 07777;
+    /* As Linux: a non-root owner outside the file's group cannot make it
+     * set-group-id. */
+    if (c->uid != 0 && c->gid != i->gid && !S_ISDIR(i->mode))
+        mode &= ~(mode_t)S_ISGID;
+    i->mode = (i->mode & S_IFMT) | mode;
+    mem_touch(i, false);
+    return 0;
+}
+
+int vfs_chmodat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                unsigned flags, const struct fs_cred *c)
+{
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    if (r < 0)
+        return r;
+    r = S_ISLNK(i->mode) ? -EOPNOTSUPP : vfs_chmod_inode(v, i, mode, c);
+    inode_put(i);
+    return r;
+}
+
+int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
+                    const struct fs_cred *c)
+{
+    (void)v;
+    if (i->layer == LAYER_HOST)
+        return -EROFS;
+    bool root = c->uid == 0, owner = c->uid == i->uid;
+    if (uid != (uid_t)-1 && !root && !(owner && uid == i->uid))
+        return -EPERM;
+    if (gid != (gid_t)-1 && !root && !(owner && (gid == i->gid || gid == c->gid)))
+        return -EPERM;
+    if (uid != (uid_t)-1)
+        i->uid = uid;
+    if (gid != (gid_t)-1)
+        i->gid = gid;
+    if (S_ISREG(i->mode)) {
+        i->mode &= ~(mode_t)S_ISUID;
+        if (i->mode & S_IXGRP)
+            i->mode &= ~(mode_t)S_ISGID;
+    }
+    mem_touch(i, false);
+    return 0;
+}
+
+int vfs_chownat(struct vfs *v, struct inode *start, const char *path, uid_t uid,
+                gid_t gid, unsigned flags, const struct fs_cred *c)
+{
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    if (r < 0)
+        return r;
+    r = vfs_chown_inode(v, i, uid, gid, c);
+    inode_put(i);
+    return r;
+}
+
+static bool nsec_ok(long ns)
+{
+    return (ns >= 0 && ns < 1000000000L) || ns == UTIME_NOW || ns == UTIME_OMIT;
+}
+
+static void set_time(struct timespec *dst, const struct timespec *t, const struct timespec *now)
+{
+    if (!t || t->tv_nsec == UTIME_NOW)
+        *dst = *now;
+    else if (t->tv_nsec != UTIME_OMIT)
+        *dst = *t;
+}
+
+int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec times[2],
+                      const struct fs_cred *c)
+{
+    (void)v;
+    if (times && (!nsec_ok(times[0].tv_nsec) || !nsec_ok(times[1].tv_nsec)))
+        return -EINVAL;
+    if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT)
+        return 0;
+    if (i->layer == LAYER_HOST)
+        return -EROFS;
+    bool to_now = !times || (times[0].tv_nsec == UTIME_NOW && times[1].tv_nsec == UTIME_NOW);
+    /* Anyone who may write may touch a file to "now"; only the owner may
+     * set chosen times. */
+    if (!perm_owner(i, c)) {
+        if (!to_now)
+            return -EPERM;
+        if (perm_check(i, W_OK, c) < 0)
+            return -EACCES;
+    }
+    if (inode_is_memfile(i))
+        return futimens(i->memfd, times) < 0 ? -errno : 0;
+    struct timespec now;
+    time_now(&now);
+    set_time(&i->atime, times ? &times[0] : NULL, &now);
+    set_time(&i->mtime, times ? &times[1] : NULL, &now);
+    i->ctime = now;
+    return 0;
+}
+
+int vfs_utimensat(struct vfs *v, struct inode *start, const char *path,
+                  const struct timespec times[2], unsigned flags, const struct fs_cred *c)
+{
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    if (r < 0)
+        return r;
+    r = vfs_utimens_inode(v, i, times, c);
+    inode_put(i);
+    return r;
+}
+
+int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t len,
+                   const struct fs_cred *c)
+{
+    if (len < 0)
+        return -EINVAL;
+    struct inode *i;
+    int r = vfs_lookupat(v, start, path, 0, c, &i);
+    if (r < 0)
+        return r;
+    if (S_ISDIR(i->mode))
+        r = -EISDIR;
+    else if (!S_ISREG(i->mode))
+        r = -EINVAL;
+    else if (i->layer == LAYER_HOST)
+        r = -EROFS;
+    else
+        r = perm_check(i, W_OK, c);
+    if (r == 0 && ftruncate(i->memfd, len) < 0)
+        r = -errno;
+    inode_put(i);
+    return r;
+}

@@ -1,0 +1,143 @@
+/* fs/open.c — open(2) in the VFS: which host fd the guest gets for each kind
+ * of inode, and O_CREAT's lookup-or-create of the last component. */
+#include "fs/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+static int access_mask(int flags)
+{
+    int m = (flags & O_ACCMODE) == O_RDONLY ? R_OK
+          : (flags & O_ACCMODE) == O_WRONLY ? W_OK
+          : R_OK | W_OK;
+    return (flags & O_TRUNC) ? m | W_OK : m;
+}
+
+/* An O_PATH open: a handle whose fstat leads back to the inode. */
+static int open_path(struct inode *i)
+{
+    if (S_ISDIR(i->mode) || S_ISLNK(i->mode)) {
+        int ph = inode_placeholder(i);
+        return ph < 0 ? ph : fd_reopen(ph, O_PATH);
+    }
+    if (inode_is_memfile(i))
+        return fd_reopen(i->memfd, O_PATH);
+    if (i->layer == LAYER_HOST)
+        return host_open(i, O_PATH);
+    return i->devpath ? dev_open(i, O_PATH) : -ENXIO;
+}
+
+static int open_inode(struct inode *i, int flags, bool created, const struct fs_cred *c)
+{
+    if (S_ISLNK(i->mode) && !(flags & O_PATH))
+        return -ELOOP;
+    if ((flags & O_DIRECTORY) && !S_ISDIR(i->mode))
+        return -ENOTDIR;
+    if (flags & O_PATH)
+        return open_path(i);
+    int mask = access_mask(flags);
+    if (S_ISDIR(i->mode) && ((flags & O_CREAT) || (mask & W_OK)))
+        return -EISDIR;
+    /* The creator of a file gets the access it asked for, whatever mode it
+     * gave the file. */
+    int r = created ? 0 : perm_check(i, mask, c);
+    if (r < 0)
+        return r;
+    if (i->layer == LAYER_HOST && (mask & W_OK))
+        return -EROFS;
+    if (S_ISDIR(i->mode)) {
+        int ph = inode_placeholder(i);
+        return ph < 0 ? ph : fd_reopen(ph, O_RDONLY);
+    }
+    if (inode_is_memfile(i)) {
+        if ((flags & O_TRUNC) && !created && ftruncate(i->memfd, 0) < 0)
+            return -errno;
+        return fd_reopen(i->memfd, flags & (O_ACCMODE | O_APPEND));
+    }
+    if (i->layer == LAYER_HOST)
+        /* Device nodes and fifos of the host runtime are not the guest's:
+         * as on a nodev mount. */
+        return S_ISREG(i->mode) ? host_open(i, O_RDONLY) : -EACCES;
+    return i->devpath ? dev_open(i, flags) : -ENXIO;
+}
+
+/* open(O_CREAT): the last component is looked up, followed if it is a
+ * symlink (a dangling one creates its target), or created. */
+static int open_create(struct walker *w, struct inode *start, const char *path, int flags,
+                       mode_t mode, struct inode **out, bool *created)
+{
+    struct nameparent np;
+    int r = namei_parent(w, start, path, &np);
+    if (r < 0)
+        return r;
+    for (;;) {
+        struct inode *i;
+        if (np.type != LAST_NORM || np.slash) {
+            r = -EISDIR;
+            break;
+        }
+        r = namei_child(w, &np, &i);
+        if (r == -ENOENT) {
+            r = np.dir->layer == LAYER_HOST ? -EROFS
+                                            : names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
+            *created = r == 0;
+            break;
+        }
+        if (r < 0)
+            break;
+        if (flags & O_EXCL) {
+            r = -EEXIST;
+            break;
+        }
+        if (!S_ISLNK(i->mode) || (flags & O_NOFOLLOW)) {
+            inode_get(i);
+            *out = i;
+            break;
+        }
+        const char *t;
+        struct nameparent next;
+        r = namei_link_target(w, i, &t);
+        if (r == 0)
+            r = namei_parent(w, np.dir, t, &next);
+        if (r < 0)
+            break;
+        inode_put(np.dir);
+        np = next;
+    }
+    inode_put(np.dir);
+    return r;
+}
+
+int vfs_openat(struct vfs *v, struct inode *start, const char *path, int flags,
+               mode_t mode, const struct fs_cred *c, int *hostfd)
+{
+    struct walker w = WALKER(v, c);
+    if ((flags & O_TMPFILE) == O_TMPFILE)
+        return -EOPNOTSUPP;
+    if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY))
+        return -EINVAL;
+    struct inode *i;
+    bool created = false;
+    int r = (flags & O_CREAT) && !(flags & O_PATH)
+                ? open_create(&w, start, path, flags, mode, &i, &created)
+                : namei_walk(&w, start, path, !(flags & O_NOFOLLOW), &i);
+    if (r < 0)
+        return r;
+    r = open_inode(i, flags, created, c);
+    inode_put(i);
+    if (r < 0)
+        return r;
+    *hostfd = r;
+    return 0;
+}
+
+int vfs_open_data(struct vfs *v, struct inode *i)
+{
+    (void)v;
+    if (inode_is_memfile(i))
+        return fd_reopen(i->memfd, O_RDONLY);
+    if (i->layer == LAYER_HOST && S_ISREG(i->mode))
+        return host_open(i, O_RDONLY);
+    return -EACCES;
+}
