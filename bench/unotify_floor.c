@@ -31,13 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Debian 12's headers predate these (Linux 6.6). */
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
+#include "util/seccomp_compat.h"
 
 /* The timed calls pass MEASURED_MASK; the child's last call passes
  * DONE_MASK, which tells the supervisor to stop answering. */

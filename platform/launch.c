@@ -36,10 +36,8 @@
 
 #include "platform/cgroup.h"
 #include "util/cleanup.h"
+#include "util/seccomp_compat.h"
 
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
 
 /* What init tells the sentry over the report pipe: the listener fd number,
  * or why setup failed. One write, below PIPE_BUF, so it arrives whole. */
