@@ -51,10 +51,13 @@ build/unit-tests: $(UNIT) $(LIBOBJS)
 build/integration-tests: tests/integration/*.c tests/integration/*.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(shell pkg-config --libs criterion)
 
+# The integration suite runs once per platform and build: same tests, same results.
 test: deps build/cordon build/asan/cordon build/unit-tests build/integration-tests $(PROGS)
 	build/unit-tests --jobs 2
-	CORDON=build/cordon build/integration-tests --jobs 2
-	CORDON=build/asan/cordon build/integration-tests --jobs 2
+	for platform in seccomp ptrace; do for cordon in build/cordon build/asan/cordon; do \
+		echo "== $$cordon --platform $$platform"; \
+		CORDON=$$cordon CORDON_PLATFORM=$$platform build/integration-tests --jobs 2 || exit 1; \
+	done; done
 
 # The raw seccomp floors that bench/run.sh puts next to cordon's numbers.
 build/bench/unotify_floor: bench/unotify_floor.c bench/measure.h

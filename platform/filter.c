@@ -74,7 +74,7 @@ int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify
                 return -1;
             break;
         case SYS_EXEC:
-            if (add(c, SCMP_ACT_TRACE(0), nr, 0, NULL, e) < 0)
+            if (add(c, SCMP_ACT_TRACE(FILTER_TRACE_EXEC), nr, 0, NULL, e) < 0)
                 return -1;
             break;
         case SYS_ERRNO:

@@ -5,8 +5,9 @@
  * cgroup and PTRACE_SEIZEs it; init then builds the native mount namespace
  * (read-only, nosuid, nodev binds of the runtime and the exec cache on an
  * empty tmpfs root), drops to the guest ids and every capability, sets
- * no_new_privs and installs the filter. The listener fd is taken from it with
- * pidfd_getfd, init forks the PROGRAM and from then on only reaps orphans.
+ * no_new_privs and installs the filter. On the seccomp platform the
+ * listener fd is taken from it with pidfd_getfd (the ptrace platform has
+ * none); init forks the PROGRAM and from then on only reaps orphans.
  * The PROGRAM is never pid 1, so `kill -9 $$` in it behaves as on a host.
  */
 #include "platform/launch.h"
@@ -39,8 +40,9 @@
 #include "util/seccomp_compat.h"
 
 
-/* What init tells the sentry over the report pipe: the listener fd number,
- * or why setup failed. One write, below PIPE_BUF, so it arrives whole. */
+/* What init tells the sentry over the report pipe: the listener fd number
+ * (-1 on the ptrace platform), or why setup failed (err != 0). One write,
+ * below PIPE_BUF, so it arrives whole. */
 struct report {
     int listener;
     int err;
@@ -59,7 +61,7 @@ struct init_args {
  * the sentry would have to service. */
 static __attribute__((noreturn)) void init_fail(const struct init_args *a, int err, const char *what)
 {
-    struct report r = { .listener = -1, .err = err };
+    struct report r = { .listener = -1, .err = err ? err : EINVAL };
     size_t n = strlen(what);
     if (n >= sizeof r.what)
         n = sizeof r.what - 1;
@@ -231,8 +233,15 @@ static void drop_capabilities(const struct init_args *a)
     setrlimit(RLIMIT_CORE, &core);
 }
 
+/* Returns the listener fd, or -1 on the ptrace platform, whose filter
+ * asks for no listener: every serviced call is a ptrace stop there. */
 static int install_filter(const struct init_args *a)
 {
+    if (a->spec->platform == PLATFORM_PTRACE) {
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, a->prog) < 0)
+            init_fail(a, errno, "installing the seccomp filter");
+        return -1;
+    }
     unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, a->prog);
     if (fd < 0 && errno == EINVAL) {
@@ -283,7 +292,8 @@ static int init_main(void *arg)
     if (write(a->report_wr, &r, sizeof r) != sizeof r)
         _exit(125);
     wait_go(a);                              /* the sentry holds the listener now */
-    close(listener);
+    if (listener >= 0)
+        close(listener);
     close(a->report_wr);
     close(a->go_rd);
 
@@ -325,6 +335,20 @@ static int write_id_maps(pid_t pid, const struct launch_spec *s, struct err *e)
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
     snprintf(map, sizeof map, "%u %u 1\n", (unsigned)s->guest_gid, (unsigned)s->host_gid);
     return write_file(path, map, e);
+}
+
+/* Copies init's seccomp listener into the sentry. */
+static int take_listener(pid_t pid, int listener, struct launched *out, struct err *e)
+{
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return err_set(e, errno, "pidfd_open (kernel 5.3+ needed)");
+    out->listener = (int)syscall(SYS_pidfd_getfd, pidfd, listener, 0);
+    if (out->listener < 0)
+        return err_set(e, errno, "pidfd_getfd of the seccomp listener (kernel 5.6+ needed)");
+    if (fcntl(out->listener, F_SETFD, FD_CLOEXEC) < 0)
+        return err_set(e, errno, "fcntl(FD_CLOEXEC) of the seccomp listener");
+    return 0;
 }
 
 int launch_guest(const struct launch_spec *spec, const struct sock_fprog *prog,
@@ -381,24 +405,13 @@ int launch_guest(const struct launch_spec *spec, const struct sock_fprog *prog,
         err_set(e, 0, "the guest's init died during setup");
         goto fail;
     }
-    if (r.listener < 0) {
+    if (r.err) {
         r.what[sizeof r.what - 1] = '\0';
         err_set(e, r.err, "%s", r.what);
         goto fail;
     }
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
-        err_set(e, errno, "pidfd_open (kernel 5.3+ needed)");
+    if (r.listener >= 0 && take_listener(pid, r.listener, out, e) < 0)
         goto fail;
-    }
-    out->listener = (int)syscall(SYS_pidfd_getfd, pidfd, r.listener, 0);
-    int gerr = errno;
-    close(pidfd);
-    if (out->listener < 0) {
-        err_set(e, gerr, "pidfd_getfd of the seccomp listener (kernel 5.6+ needed)");
-        goto fail;
-    }
-    fcntl(out->listener, F_SETFD, FD_CLOEXEC);
     if (write(go[1], "g", 1) != 1) {
         err_set(e, errno, "starting the guest");
         goto fail;

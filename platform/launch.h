@@ -8,11 +8,12 @@
 
 struct launched {
     pid_t init_pid;   /* host pid of the guest's pid 1 (traced) */
-    int listener;     /* seccomp user-notification fd */
+    int listener;     /* seccomp user-notification fd; -1 on the ptrace platform */
 };
 
-/* Starts init; on return init is traced, filtered and about to fork the
- * PROGRAM, and out->listener is the sentry's. */
+/* Starts init (spec->platform decides the filter's flags); on return init
+ * is traced, filtered and about to fork the PROGRAM, and out->listener is
+ * the sentry's. */
 int launch_guest(const struct launch_spec *spec, const struct sock_fprog *prog,
                  struct launched *out, struct err *e);
 

@@ -7,7 +7,8 @@
  * lifecycle and exec rewriting, guest memory access and fd installation.
  * Knows nothing of what a syscall means: it hands each serviced call to the
  * sentry's hooks and carries the answer back. Like gVisor's platform
- * interface, a second platform (ptrace) can stand behind the same hooks.
+ * interface, two platforms stand behind the same hooks: seccomp user
+ * notification and ptrace (SECCOMP_RET_TRACE stops).
  */
 #ifndef CORDON_PLATFORM_H
 #define CORDON_PLATFORM_H
@@ -47,7 +48,7 @@ struct sys_filter_row {
 
 /* One serviced call in flight. */
 struct call {
-    uint64_t id;        /* platform's notification id */
+    uint64_t id;        /* seccomp platform's notification id */
     pid_t tid;          /* host tid of the calling task */
     int nr;
     uint64_t args[6];
@@ -58,7 +59,8 @@ struct call {
 };
 
 /* Answer with a new guest fd instead of a value (the platform installs it
- * atomically with the answer and closes `hostfd`). */
+ * as the call's result and closes `hostfd`; O_CLOEXEC in newfd_flags is
+ * honoured). */
 static inline long call_install_fd(struct call *c, int hostfd, unsigned newfd_flags)
 {
     c->addfd = hostfd;
@@ -104,7 +106,20 @@ struct sentry_hooks {
 
 /* ---- launching ------------------------------------------------------------ */
 
+/* How serviced calls reach the sentry. */
+enum platform_kind {
+    PLATFORM_AUTO = 0,   /* seccomp when the kernel has what it needs, else ptrace */
+    PLATFORM_SECCOMP,    /* user notification; fds installed with NOTIF_ADDFD */
+    PLATFORM_PTRACE,     /* SECCOMP_RET_TRACE stops; fds installed by syscall injection */
+};
+
+/* Resolves `want` against what this kernel offers: 0 with *got set to a
+ * concrete platform, or -1 with *e saying what is missing. */
+int platform_choose(enum platform_kind want, enum platform_kind *got, struct err *e);
+const char *platform_name(enum platform_kind k);
+
 struct launch_spec {
+    enum platform_kind platform;   /* concrete: seccomp or ptrace */
     const char *const *argv;   /* guest argv */
     const char *const *envp;   /* guest environment */
     const char *exec_path;     /* guest path execve'd first (resolved by the sentry) */

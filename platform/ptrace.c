@@ -1,11 +1,15 @@
-/* platform/ptrace.c — the tracer: process lifecycle, signals, exec stops.
+/* platform/ptrace.c — the tracer: process lifecycle, signals, exec stops,
+ * and on the ptrace platform every serviced call.
  *
  * ptrace requests are only valid from the thread that attached, so this
- * loop runs on the main thread while the notification loop has its own.
- * It learns every fork/vfork/clone/exec/exit exactly, re-injects signals
- * (traced tasks stop for each one), keeps group stops with PTRACE_LISTEN,
- * forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT given to cordon, and enforces the
- * timeout by killing the guest's init (which takes its pid namespace down).
+ * loop runs on the main thread while the notification loop (seccomp
+ * platform) has its own. It learns every fork/vfork/clone/exec/exit
+ * exactly, re-injects signals (traced tasks stop for each one), keeps group
+ * stops with PTRACE_LISTEN, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT given to
+ * cordon, and enforces the timeout by killing the guest's init (which takes
+ * its pid namespace down). On the ptrace platform a serviced call is a
+ * SECCOMP_RET_TRACE stop: the registers become a struct call for the same
+ * dispatch hook, and the answer goes into rax with the call skipped.
  */
 #include "platform/platform.h"
 
@@ -25,15 +29,14 @@
 
 #include "platform/cgroup.h"
 #include "platform/filter.h"
+#include "platform/inject.h"
 #include "platform/launch.h"
 #include "platform/seccomp_notify.h"
 #include "util/cleanup.h"
+#include "util/seccomp_compat.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
-#endif
-#ifndef SECCOMP_RET_USER_NOTIF
-#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
 #endif
 
 struct tracer {
@@ -42,7 +45,23 @@ struct tracer {
     pid_t prog_pid;      /* the PROGRAM: init's first child */
     bool prog_done;
     int prog_status;
+    int sfd;             /* signalfd: SIGCHLD and the signals cordon forwards */
+    int tfd;             /* timerfd of --timeout, or -1 */
+    bool timed_out;
+    bool failed;         /* waiting itself failed: the guest was killed */
+    struct err *e;
+    const struct fd_channel *channel;   /* ptrace platform: how fds reach the guest */
+    struct tracee_waiter waiter;
 };
+
+/* The call a task is making at its seccomp stop. */
+static struct call call_at_stop(pid_t pid, const struct user_regs_struct *regs)
+{
+    return (struct call){
+        .tid = pid, .nr = (int)regs->orig_rax, .addfd = -1, .held = true,
+        .args = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9 },
+    };
+}
 
 /* Lays the plan out just below the red zone of the stopped task's stack:
  * [pointer array][strings], and points the registers at it. The stack of a
@@ -93,24 +112,57 @@ static int apply_plan(pid_t pid, struct user_regs_struct *regs, const struct exe
     return 0;
 }
 
-static void exec_stop(struct tracer *t, pid_t pid)
+/* Skips the call at a syscall stop and makes r its result. */
+static void answer(struct user_regs_struct *regs, long r)
 {
-    struct user_regs_struct regs;
-    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
-        return;
-    struct call c = {
-        .tid = pid, .nr = (int)regs.orig_rax, .addfd = -1, .held = true,
-        .args = { regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9 },
-    };
+    regs->orig_rax = (unsigned long long)-1;
+    regs->rax = (unsigned long long)r;
+}
+
+static void exec_stop(struct tracer *t, pid_t pid, struct user_regs_struct *regs)
+{
+    struct call c = call_at_stop(pid, regs);
     struct exec_plan plan;
     int r = t->hooks->exec(t->hooks->ctx, &c, &plan);
     if (r == 0)
-        r = apply_plan(pid, &regs, &plan);
-    if (r < 0) {
-        regs.orig_rax = (unsigned long long)-1;   /* skip the call ... */
-        regs.rax = (unsigned long long)(long long)r;   /* ... and fail it */
+        r = apply_plan(pid, regs, &plan);
+    if (r < 0)
+        answer(regs, r);
+}
+
+/* A serviced call (ptrace platform). Returns false when the task died
+ * while its fd was being installed: it must not be resumed. */
+static bool serviced_stop(struct tracer *t, pid_t pid, struct user_regs_struct *regs)
+{
+    struct call c = call_at_stop(pid, regs);
+    long r = t->hooks->dispatch(t->hooks->ctx, &c);
+    if (c.addfd >= 0) {
+        bool gone;
+        r = inject_fd(t->channel, &t->waiter, pid, regs, c.addfd, c.addfd_flags, &gone);
+        close(c.addfd);
+        if (gone)
+            return false;
     }
-    ptrace(PTRACE_SETREGS, pid, 0, &regs);
+    answer(regs, r);
+    return true;
+}
+
+/* Returns false when the task must not be resumed. */
+static bool seccomp_stop(struct tracer *t, pid_t pid)
+{
+    unsigned long kind;
+    struct user_regs_struct regs;
+    /* Failing: the task was killed in the stop; its exit comes next. */
+    if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &kind) < 0 ||
+        ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+        return false;
+    if (kind == FILTER_TRACE_SERVICED) {
+        if (!serviced_stop(t, pid, &regs))
+            return false;
+    } else {
+        exec_stop(t, pid, &regs);
+    }
+    return ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0;
 }
 
 static unsigned long clone_flags_of(pid_t parent, int event)
@@ -157,12 +209,26 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
             t->hooks->task_exec(t->hooks->ctx, pid, (pid_t)msg);
         break;
     case PTRACE_EVENT_SECCOMP:
-        exec_stop(t, pid);
+        if (!seccomp_stop(t, pid))
+            return;
         break;
     default:
         break;
     }
     ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
+static void task_ended(struct tracer *t, pid_t pid, int status)
+{
+    t->hooks->task_exit(t->hooks->ctx, pid);
+    if (pid == t->prog_pid && !t->prog_done) {
+        t->prog_done = true;
+        t->prog_status = status;
+    }
+    /* The session is the PROGRAM's: when it ends, init's death takes
+     * every process left in the pid namespace with it. */
+    if (t->prog_done || pid == t->init_pid)
+        kill(t->init_pid, SIGKILL);
 }
 
 /* Returns false once nothing is left to wait for. */
@@ -175,19 +241,10 @@ static bool reap(struct tracer *t)
             return true;
         if (pid < 0)
             return errno != ECHILD;
-        if (WIFSTOPPED(status)) {
+        if (WIFSTOPPED(status))
             on_stop(t, pid, status);
-            continue;
-        }
-        t->hooks->task_exit(t->hooks->ctx, pid);
-        if (pid == t->prog_pid && !t->prog_done) {
-            t->prog_done = true;
-            t->prog_status = status;
-        }
-        /* The session is the PROGRAM's: when it ends, init's death takes
-         * every process left in the pid namespace with it. */
-        if (t->prog_done || pid == t->init_pid)
-            kill(t->init_pid, SIGKILL);
+        else
+            task_ended(t, pid, status);
     }
 }
 
@@ -200,6 +257,52 @@ static void forward(struct tracer *t, const struct signalfd_siginfo *si)
         return;
     if (t->prog_pid > 0 && !t->prog_done)
         kill(t->prog_pid, (int)si->ssi_signo);
+}
+
+/* Blocks until a signal (SIGCHLD included) or the timeout comes, and acts
+ * on the timeout and on the signals cordon forwards. */
+static void await_event(struct tracer *t)
+{
+    struct pollfd pf[2] = { { .fd = t->sfd, .events = POLLIN }, { .fd = t->tfd, .events = POLLIN } };
+    if (poll(pf, t->tfd >= 0 ? 2 : 1, -1) < 0) {
+        if (errno != EINTR) {
+            err_set(t->e, errno, "poll");
+            t->failed = true;
+            kill(t->init_pid, SIGKILL);
+        }
+        return;
+    }
+    if (pf[1].revents & POLLIN) {
+        t->timed_out = true;
+        kill(t->init_pid, SIGKILL);
+        close(t->tfd);
+        t->tfd = -1;
+    }
+    if (pf[0].revents & POLLIN) {
+        struct signalfd_siginfo si;
+        if (read(t->sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
+            forward(t, &si);
+    }
+}
+
+/* The injector's wait for one task: other tasks' stops stay queued for
+ * reap(), but the timeout and cordon's signals are served meanwhile, so a
+ * guest cannot hold the session by never reaching its next stop. */
+static int wait_task(void *ctx, pid_t pid, int *status)
+{
+    struct tracer *t = ctx;
+    for (;;) {
+        pid_t w = waitpid(pid, status, __WALL | WNOHANG);
+        if (w == pid) {
+            if (WIFSTOPPED(*status))
+                return 0;
+            task_ended(t, pid, *status);
+            return -ESRCH;
+        }
+        if (w < 0 || t->failed)
+            return -ESRCH;
+        await_event(t);
+    }
 }
 
 int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
@@ -229,8 +332,15 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
             return err_set(e, errno, "timerfd");
     }
 
+    bool ptrace_platform = spec->platform == PLATFORM_PTRACE;
+    struct fd_channel channel = { .listen_fd = -1 };
+    if (ptrace_platform && fd_channel_open(&channel, spec, e) < 0)
+        return -1;
+    _cleanup_close_ int channel_fd = channel.listen_fd;
+    uint32_t serviced = ptrace_platform ? SECCOMP_RET_TRACE | FILTER_TRACE_SERVICED
+                                        : SECCOMP_RET_USER_NOTIF;
     struct sock_fprog prog;
-    if (filter_build(spec->table, spec->table_len, SECCOMP_RET_USER_NOTIF, &prog, e) < 0)
+    if (filter_build(spec->table, spec->table_len, serviced, &prog, e) < 0)
         return -1;
     if (spec->cgroup_name &&
         cgroup_create(spec->cgroup_name, spec->memory_limit, spec->pids_limit, e) < 0) {
@@ -241,7 +351,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     int r = launch_guest(spec, &prog, &g, e);
     free(prog.filter);
     pthread_t th;
-    if (r == 0 && notify_start(g.listener, hooks, &th, e) < 0) {
+    if (r == 0 && !ptrace_platform && notify_start(g.listener, hooks, &th, e) < 0) {
         kill(g.init_pid, SIGKILL);
         r = -1;
     }
@@ -251,34 +361,21 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
         return -1;
     }
 
-    struct tracer t = { .hooks = hooks, .init_pid = g.init_pid };
-    *timed_out = false;
+    struct tracer t = {
+        .hooks = hooks, .init_pid = g.init_pid, .sfd = sfd, .tfd = tfd, .e = e,
+        .channel = &channel,
+    };
+    t.waiter = (struct tracee_waiter){ .ctx = &t, .wait = wait_task };
     bool alive = true;
-    while (alive) {
-        struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN } };
-        if (poll(pf, tfd >= 0 ? 2 : 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            err_set(e, errno, "poll");
-            kill(g.init_pid, SIGKILL);
-            break;
-        }
-        if (pf[1].revents & POLLIN) {
-            *timed_out = true;
-            kill(g.init_pid, SIGKILL);
-            close(tfd);
-            tfd = -1;
-        }
-        if (pf[0].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-                forward(&t, &si);
-        }
+    while (alive && !t.failed) {
+        await_event(&t);
         /* SIGCHLD coalesces: drain every pending state change each time. */
         alive = reap(&t);
     }
+    tfd = t.tfd;   /* closed by await_event when it fired */
     if (spec->cgroup_name)
         cgroup_destroy(spec->cgroup_name);
+    *timed_out = t.timed_out;
     *wstatus = t.prog_done ? t.prog_status : (SIGKILL & 0x7f);
-    return 0;
+    return t.failed ? -1 : 0;
 }

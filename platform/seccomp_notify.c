@@ -30,6 +30,9 @@ struct loop {
 bool call_still_valid(const struct call *c)
 {
     uint64_t id = c->id;
+    /* Held calls (exec stops; every call on the ptrace platform) wait in a
+     * ptrace stop: only the tracer's own waitpid could reap the task and
+     * free its pid, and it is busy with this very call. */
     if (c->held)
         return true;
     return ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;

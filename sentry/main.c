@@ -22,8 +22,10 @@ static const char USAGE[] =
     "  --cwd DIR           guest working directory (default /home/user)\n"
     "  --memory BYTES      memory limit, with K, M or G suffix (cgroup)\n"
     "  --pids N            process and thread limit (cgroup)\n"
-    "  --platform NAME     how system calls are caught: seccomp (default)\n"
-    "  -v, --verbose       print audit lines (denials) on stderr\n"
+    "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
+    "                      when the kernel has user notification with ADDFD,\n"
+    "                      else ptrace), seccomp or ptrace\n"
+    "  -v, --verbose       print the platform and audit lines (denials) on stderr\n"
     "  -h, --help          show this help\n"
     "  --version           show the version\n"
     "\n"
@@ -118,8 +120,14 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("--pids: not a positive count: %s", optarg);
             break;
         case OPT_PLATFORM:
-            if (strcmp(optarg, "seccomp") != 0)
-                return usage_error("--platform: unsupported platform '%s' (available: seccomp)",
+            if (!strcmp(optarg, "auto"))
+                o.platform = PLATFORM_AUTO;
+            else if (!strcmp(optarg, "seccomp"))
+                o.platform = PLATFORM_SECCOMP;
+            else if (!strcmp(optarg, "ptrace"))
+                o.platform = PLATFORM_PTRACE;
+            else
+                return usage_error("--platform: unknown platform '%s' (auto, seccomp or ptrace)",
                                    optarg);
             break;
         case 'v':

@@ -199,6 +199,11 @@ int session_run(const struct run_options *o)
         return 125;
     }
 
+    enum platform_kind platform;
+    if (platform_choose(o->platform, &platform, &e) < 0) {
+        err_print(&e);
+        return 125;
+    }
     static struct sys_filter_row rows[SYSCALL_MAX];
     for (unsigned k = 0; k < SYSCALL_MAX; k++)
         rows[k] = syscall_table[k].row;
@@ -206,7 +211,7 @@ int session_run(const struct run_options *o)
     snprintf(cgname, sizeof cgname, "session-%d", (int)getpid());
     bool cgroup = o->memory || o->pids;
     struct launch_spec spec = {
-        .argv = o->argv, .envp = (const char *const *)env, .exec_path = exec_path,
+        .platform = platform, .argv = o->argv, .envp = (const char *const *)env, .exec_path = exec_path,
         .runtime = RUNTIME, .exec_cache = s.exec_cache, .hostname = "cordon",
         .guest_uid = GUEST_UID, .guest_gid = GUEST_GID, .host_uid = host_uid,
         .host_gid = host_gid, .table = rows, .table_len = SYSCALL_MAX,
@@ -214,7 +219,10 @@ int session_run(const struct run_options *o)
         .pids_limit = o->pids, .verbose = o->verbose,
     };
     if (o->verbose)
-        fprintf(stderr, "cordon: platform seccomp (user notification + ptrace), guest uid %u on the host\n",
+        fprintf(stderr, "cordon: platform %s (%s), guest uid %u on the host\n",
+                platform_name(platform),
+                platform == PLATFORM_SECCOMP ? "user notification + ptrace"
+                                             : "every serviced call a ptrace stop",
                 (unsigned)host_uid);
     struct sentry_hooks hooks;
     session_hooks(&s, &hooks);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/platform.h"
+
 struct run_options {
     const char *const *argv;       /* PROGRAM ARGS... */
     const char *const *extra_env;  /* NAME=VALUE, NULL-terminated */
@@ -13,6 +15,7 @@ struct run_options {
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;
+    enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
 };
 

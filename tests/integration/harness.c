@@ -236,11 +236,20 @@ void run_cordon_cli(struct run *r, const struct run_opts *o, const char *const a
     run_cmd(r, o, argv);
 }
 
+const char *platform_under_test(void)
+{
+    const char *p = getenv("CORDON_PLATFORM");
+    return p && *p ? p : NULL;
+}
+
 void run_guest(struct run *r, const struct run_opts *o, const char *const guest_argv[])
 {
     const char *argv[MAX_ARGS];
     const char *const *extra = o ? o->cordon_opts : NULL;
-    argv_join(argv, (const char *const *const[]){ARGV(cordon_path(), "run"), extra, ARGV("--"), guest_argv}, 4);
+    /* Before the test's own options, so a test that names a platform wins. */
+    const char *platform = platform_under_test();
+    const char *const *chosen = platform ? ARGV("--platform", platform) : NULL;
+    argv_join(argv, (const char *const *const[]){ARGV(cordon_path(), "run"), chosen, extra, ARGV("--"), guest_argv}, 5);
     run_cmd(r, o, argv);
 }
 

@@ -9,6 +9,8 @@
  * The cordon under test is $CORDON (default build/cordon); programs from
  * tests/progs are taken from $CORDON_PROGS (default build/progs). Both paths
  * are relative to the repository root, where `make test` runs the suite.
+ * $CORDON_PLATFORM, when set, is passed as --platform to every guest run
+ * (`make test` runs the suite once per platform).
  */
 #ifndef CORDON_TESTS_HARNESS_H
 #define CORDON_TESTS_HARNESS_H
@@ -52,6 +54,8 @@ void run_sh(struct run *r, const struct run_opts *o, const char *script);
 void run_prog(struct run *r, const struct run_opts *o, const char *prog, const char *const args[]);
 
 const char *cordon_path(void);
+/* $CORDON_PLATFORM, or NULL when cordon picks. */
+const char *platform_under_test(void);
 const char *progs_path(const char *prog, char *buf, size_t len);
 
 /* True if `text` has a line exactly equal to `line`. */

@@ -83,13 +83,6 @@ Test(cli, default_cwd_is_home)
     assert_run(&r, 0, "/home/user\n");
 }
 
-Test(cli, seccomp_platform_can_be_named)
-{
-    RUN(r);
-    run_guest(&r, &(struct run_opts){.cordon_opts = ARGV("--platform", "seccomp")}, ARGV("/bin/echo", "hi"));
-    assert_run(&r, 0, "hi\n");
-}
-
 Test(cli, stdin_reaches_guest)
 {
     RUN(r);

@@ -1,0 +1,302 @@
+/* platform/inject.c — installing a guest fd by running system calls in the
+ * stopped guest task.
+ *
+ * Without SECCOMP_IOCTL_NOTIF_ADDFD a new fd can only reach the guest the
+ * way any process receives one: over a unix socket. At the seccomp stop the
+ * pending call is turned into socket(), connect() to the sentry's channel,
+ * recvmsg() of the fd the sentry sent with SCM_RIGHTS, dup3() of it over
+ * the socket and close() of the received copy: the file ends up at the
+ * socket's number, the lowest free one when the call began, as Linux's own
+ * open would have chosen. Each call after the first starts from the
+ * previous one's syscall-exit stop by rewinding rip onto the guest's 2-byte
+ * `syscall` instruction. All five are native in the filter, so they run
+ * without another seccomp stop. With a single free fd the received copy has
+ * nowhere to land and the call fails with EMFILE, one fd earlier than Linux
+ * would.
+ *
+ * Signals are blocked in the task meanwhile: a handler must never run on
+ * injected registers or see the temporary socket. The few that cannot be
+ * blocked (SIGSTOP, a group stop) are held back and raised again at the end.
+ */
+#include "platform/inject.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+#define CHANNEL_NAME "fd.sock"
+/* Rogue connections from guest processes are closed at each install; this
+ * only bounds how many may wait in between. */
+#define CHANNEL_BACKLOG 64
+#define RED_ZONE 128
+
+int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struct err *e)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/" CHANNEL_NAME, spec->exec_cache);
+    if (n < 0 || (size_t)n >= sizeof sa.sun_path)
+        return err_set(e, ENAMETOOLONG, "fd channel path %s/" CHANNEL_NAME, spec->exec_cache);
+    snprintf(ch->guest_path, sizeof ch->guest_path, EXEC_CACHE_GUEST_DIR "/" CHANNEL_NAME);
+    ch->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (ch->listen_fd < 0)
+        return err_set(e, errno, "fd channel socket");
+    /* Only the guest's host uid may connect (connect needs write access). */
+    if (bind(ch->listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        chmod(sa.sun_path, 0600) < 0 || chown(sa.sun_path, spec->host_uid, spec->host_gid) < 0 ||
+        listen(ch->listen_fd, CHANNEL_BACKLOG) < 0) {
+        err_set(e, errno, "fd channel %s", sa.sun_path);
+        close(ch->listen_fd);
+        ch->listen_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* What the guest's recvmsg works on, laid out below the red zone of its
+ * stack (dead memory to a task stopped in a syscall). */
+struct scratch {
+    struct msghdr msg;
+    struct iovec iov;
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct sockaddr_un addr;
+    char byte;
+};
+
+struct tracee {
+    pid_t pid;
+    const struct tracee_waiter *w;
+    struct user_regs_struct regs;   /* working copy */
+    uint64_t call_rip;              /* just past the guest's `syscall` instruction */
+    bool in_exit_stop;              /* false: still at the seccomp stop */
+    uint64_t held_signals;          /* bit sig-1: raise again at the end */
+    bool gone;
+};
+
+/* Resumes the task up to its next syscall stop. A signal or group stop on
+ * the way is held back rather than delivered. */
+static int next_syscall_stop(struct tracee *t)
+{
+    for (;;) {
+        /* ESRCH: killed while stopped; the wait below collects its exit. */
+        if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0 && errno != ESRCH)
+            return -errno;
+        int st;
+        if (t->w->wait(t->w->ctx, t->pid, &st) < 0) {
+            t->gone = true;
+            return -ESRCH;
+        }
+        int event = st >> 16, sig = WSTOPSIG(st);
+        if (event == 0 && sig == (SIGTRAP | 0x80))
+            return 0;
+        /* A signal-delivery stop, or a group stop (SIGTRAP there would be
+         * a new child's first stop, which cannot come from these calls). */
+        bool held = event == 0 || (event == PTRACE_EVENT_STOP && sig != SIGTRAP);
+        if (held && sig >= 1 && sig <= 64)
+            t->held_signals |= 1ull << (sig - 1);
+    }
+}
+
+/* Runs nr(a0, a1, a2) in the task; returns its result or -errno. */
+static long run_call(struct tracee *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    if (t->gone)
+        return -ESRCH;   /* reaped: its pid may already be another task's */
+    t->regs.orig_rax = (uint64_t)nr;
+    t->regs.rdi = a0;
+    t->regs.rsi = a1;
+    t->regs.rdx = a2;
+    if (t->in_exit_stop) {
+        /* Back onto the `syscall` instruction, which takes the number from
+         * rax; the registers are written again at the entry stop, so even
+         * a guest thread rewriting that instruction cannot change which
+         * call runs or where it returns. */
+        t->regs.rax = (uint64_t)nr;
+        t->regs.rip = t->call_rip - 2;
+        if (ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs) < 0)
+            return -errno;
+        int r = next_syscall_stop(t);
+        if (r < 0)
+            return r;
+        t->regs.rip = t->call_rip;
+    }
+    /* At the seccomp stop (or an entry stop) the kernel has yet to run the
+     * call: orig_rax and the arguments decide which. */
+    if (ptrace(PTRACE_SETREGS, t->pid, 0, &t->regs) < 0)
+        return -errno;
+    t->in_exit_stop = true;
+    int r = next_syscall_stop(t);
+    if (r < 0)
+        return r;
+    if (ptrace(PTRACE_GETREGS, t->pid, 0, &t->regs) < 0)
+        return -errno;
+    return (long)t->regs.rax;
+}
+
+/* The connection task `tid` just made. Any other guest process's is
+ * closed: an fd goes only to the process whose call it answers. */
+static int accept_from(int lfd, pid_t tid)
+{
+    for (;;) {
+        _cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            return -errno;   /* EAGAIN: a thread of the same process took it */
+        struct ucred cr;
+        socklen_t len = sizeof cr;
+        if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+            continue;
+        if (cr.pid == tid)
+            return TAKE_FD(c);
+        char task[64];
+        snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cr.pid, (int)tid);
+        if (access(task, F_OK) == 0)
+            return TAKE_FD(c);   /* tid is a thread of the connecting process */
+    }
+}
+
+static int send_fd(int conn, int fd)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf,
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(conn, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -errno;
+}
+
+/* The task is stopped, so its pid cannot be reused under these. */
+static int vm_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+    struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
+    struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int vm_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = { .iov_base = buf, .iov_len = len };
+    struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* The fd the guest's recvmsg left in the scratch area, or -EMFILE: without
+ * room in its fd table the kernel drops the fd and sets MSG_CTRUNC. */
+static long received_fd(pid_t pid, uint64_t base)
+{
+    struct scratch sc;
+    if (vm_read(pid, base, &sc, offsetof(struct scratch, addr)) < 0)
+        return -EFAULT;
+    if ((sc.msg.msg_flags & MSG_CTRUNC) || sc.msg.msg_controllen < CMSG_LEN(sizeof(int)) ||
+        sc.ctl.h.cmsg_level != SOL_SOCKET || sc.ctl.h.cmsg_type != SCM_RIGHTS ||
+        sc.ctl.h.cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EMFILE;
+    int fd;
+    memcpy(&fd, CMSG_DATA(&sc.ctl.h), sizeof fd);
+    return fd;
+}
+
+/* socket .. recvmsg: the received fd, or -errno. The temporary socket's
+ * number goes to *sock once it exists. */
+static long transfer(const struct fd_channel *ch, struct tracee *t, uint64_t base, int hostfd,
+                     long *sock)
+{
+    *sock = run_call(t, SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (*sock < 0)
+        return *sock;   /* EMFILE and the like: the call's own errno */
+    long r = run_call(t, SYS_connect, (uint64_t)*sock, base + offsetof(struct scratch, addr),
+                      offsetof(struct sockaddr_un, sun_path) + strlen(ch->guest_path) + 1);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int conn = accept_from(ch->listen_fd, t->pid);
+    if (conn < 0)
+        return conn;
+    if ((r = send_fd(conn, hostfd)) < 0)
+        return r;
+    r = run_call(t, SYS_recvmsg, (uint64_t)*sock, base + offsetof(struct scratch, msg),
+                 MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (r < 0)
+        return r;
+    return received_fd(t->pid, base);
+}
+
+long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t pid,
+               const struct user_regs_struct *regs, int hostfd, unsigned newfd_flags,
+               bool *gone)
+{
+    struct tracee t = { .pid = pid, .w = w, .regs = *regs, .call_rip = regs->rip };
+    *gone = false;
+
+    uint64_t base = (regs->rsp - RED_ZONE - sizeof(struct scratch)) & ~(uint64_t)15;
+    struct scratch sc;
+    memset(&sc, 0, sizeof sc);
+    sc.msg.msg_iov = (void *)(uintptr_t)(base + offsetof(struct scratch, iov));
+    sc.msg.msg_iovlen = 1;
+    sc.msg.msg_control = (void *)(uintptr_t)(base + offsetof(struct scratch, ctl));
+    sc.msg.msg_controllen = sizeof sc.ctl.buf;
+    sc.iov.iov_base = (void *)(uintptr_t)(base + offsetof(struct scratch, byte));
+    sc.iov.iov_len = 1;
+    sc.addr.sun_family = AF_UNIX;
+    memcpy(sc.addr.sun_path, ch->guest_path, sizeof sc.addr.sun_path);
+    /* EFAULT: the stack mapping ends within a few hundred bytes below rsp
+     * (remote writes cannot grow it). */
+    int r = vm_write(pid, base, &sc, sizeof sc);
+    if (r < 0)
+        return r;
+
+    uint64_t mask, all = ~0ull;
+    if (ptrace(PTRACE_GETSIGMASK, pid, sizeof mask, &mask) < 0 ||
+        ptrace(PTRACE_SETSIGMASK, pid, sizeof all, &all) < 0)
+        return -errno;
+
+    long sock = -1;
+    long received = transfer(ch, &t, base, hostfd, &sock);
+    long result = received;
+    if (received >= 0)   /* the file takes the socket's place, closing it atomically */
+        result = run_call(&t, SYS_dup3, (uint64_t)received, (uint64_t)sock,
+                          newfd_flags & O_CLOEXEC);
+    /* Left to close: the received copy, and the socket unless dup3 replaced
+     * it. Only a guest thread closing them first makes these fail. */
+    if (received >= 0)
+        (void)run_call(&t, SYS_close, (uint64_t)received, 0, 0);
+    if (result < 0 && sock >= 0)
+        (void)run_call(&t, SYS_close, (uint64_t)sock, 0, 0);
+    if (t.gone) {
+        *gone = true;
+        return -ESRCH;
+    }
+    if (ptrace(PTRACE_SETSIGMASK, pid, sizeof mask, &mask) < 0)
+        return -errno;
+    /* Pending until the task leaves the stop; delivered as any other. */
+    for (int sig = 1; sig <= 64; sig++)
+        if ((t.held_signals & (1ull << (sig - 1))) && syscall(SYS_tkill, pid, sig) < 0)
+            break;   /* the task is dying: nothing left to deliver */
+    return result;
+}

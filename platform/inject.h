@@ -1,0 +1,40 @@
+/* platform/inject.h — installing a guest fd without SECCOMP_IOCTL_NOTIF_ADDFD:
+ * system calls run inside a stopped tracee, and the unix socket the fd
+ * travels over. Used by the ptrace platform. */
+#ifndef CORDON_PLATFORM_INJECT_H
+#define CORDON_PLATFORM_INJECT_H
+
+#include <sys/un.h>
+#include <sys/user.h>
+
+#include "platform/platform.h"
+
+/* The sentry's end: a listening unix socket in the exec cache, which the
+ * guest reaches at guest_path through its read-only bind of that dir. */
+struct fd_channel {
+    int listen_fd;
+    char guest_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struct err *e);
+
+/* How the injector waits for the tracee: the tracer's own wait, which keeps
+ * serving the timeout and cordon's signals meanwhile. Returns 0 with a stop
+ * status in *status, or -ESRCH once the task is gone (the tracer has then
+ * handled its exit). */
+struct tracee_waiter {
+    void *ctx;
+    int (*wait)(void *ctx, pid_t pid, int *status);
+};
+
+/* Installs hostfd (not consumed) into task `pid`, stopped at the seccomp
+ * stop of a call with registers *regs, and returns the new fd number or
+ * -errno: the call's result. The task is left in a syscall stop with
+ * scratch registers: the caller writes *regs back, with the result, before
+ * resuming it. *gone: the task died meanwhile and must not be touched
+ * again. */
+long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t pid,
+               const struct user_regs_struct *regs, int hostfd, unsigned newfd_flags,
+               bool *gone);
+
+#endif
