@@ -76,3 +76,72 @@ Test(platform, fds_without_cloexec_survive_exec)
     run_sh(&r, NULL, "exec 3</etc/hostname; cat <&3");
     assert_run(&r, 0, "cordon\n");
 }
+
+/* Opens under a 100 µs interval timer with a handler, under SIGSTOP/SIGCONT
+ * from another process, and cut short by SIGKILL: every open either
+ * completes or dies with its task, and the sentry keeps serving. */
+Test(platform, fd_installs_survive_signals_and_kills)
+{
+    RUN(r);
+    run_guest(&r, NULL, ARGV("/usr/bin/python3", "-c",
+        "import os, signal, time\n"
+        "n = 0\n"
+        "def count(s, f):\n"
+        "    global n; n += 1\n"
+        "def opens(k):\n"
+        "    for i in range(k):\n"
+        "        fd = os.open('/etc/hostname', os.O_RDONLY)\n"
+        "        assert os.read(fd, 100) == b'cordon\\n'\n"
+        "        os.close(fd)\n"
+        "signal.signal(signal.SIGALRM, count)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)\n"
+        "opens(1000)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0)\n"
+        "print('handled', n > 0)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    opens(1000); os._exit(7)\n"
+        "for i in range(100):\n"
+        "    os.kill(pid, signal.SIGSTOP); os.kill(pid, signal.SIGCONT)\n"
+        "print('stopped child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+        "for k in range(20):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        opens(10**9)\n"
+        "    time.sleep(0.001 * (k % 5))\n"
+        "    os.kill(pid, signal.SIGKILL)\n"
+        "    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -9\n"
+        "opens(1)\n"
+        "print('killed children: sentry alive')\n"));
+    assert_run(&r, 0, "handled True\nstopped child 7\nkilled children: sentry alive\n");
+}
+
+/* A guest process that connects to the ptrace platform's fd channel itself
+ * (it is reachable by path in the guest's mount namespace) must never be
+ * handed an fd meant for another process's open. */
+Test(platform, fd_channel_gives_nothing_to_strangers)
+{
+    RUN(r);
+    run_guest(&r, NULL, ARGV("/usr/bin/python3", "-c",
+        "import os, socket\n"
+        "r, w = os.pipe()\n"
+        "if os.fork() == 0:\n"
+        "    got, conns = 0, []\n"
+        "    for i in range(30):\n"
+        "        try:\n"
+        "            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "            s.connect('/.cordon-exec/fd.sock')\n"
+        "            s.settimeout(0.01)\n"
+        "            conns.append(s)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "        for s in conns:\n"
+        "            try: got += len(socket.recv_fds(s, 1, 4)[1])\n"
+        "            except OSError: pass\n"
+        "    os.write(w, str(got).encode()); os._exit(0)\n"
+        "for i in range(300):\n"
+        "    os.close(os.open('/etc/hostname', os.O_RDONLY))\n"
+        "os.wait()\n"
+        "print('stranger got', os.read(r, 100).decode(), 'fds')\n"));
+    assert_run(&r, 0, "stranger got 0 fds\n");
+}
