@@ -18,7 +18,7 @@ LIBOBJS := $(filter-out build/obj/sentry/main.o,$(OBJS))
 UNIT    := $(wildcard tests/unit/*.c)
 PROGS   := $(patsubst tests/progs/%.c,build/progs/%,$(wildcard tests/progs/*.c))
 
-.PHONY: all deps asan test unit integration bench bench-quick demo clean
+.PHONY: all deps asan test unit integration bench bench-quick bench-deps demo clean
 all: deps build/cordon
 
 deps:
@@ -66,10 +66,17 @@ build/bench/unotify_floor: bench/unotify_floor.c bench/measure.h
 
 build/progs/syscall_cost: bench/measure.h
 
-bench: deps build/cordon build/bench/unotify_floor $(PROGS)
+# gnuplot draws bench/results/latest.png; only the bench targets need it.
+bench-deps: deps
+	@tools/deps.sh gnuplot-nox
+
+BENCH_BUILD := bench-deps build/cordon build/bench/unotify_floor build/progs/syscall_cost
+
+# Not tests: no pass/fail. bench/results/latest.{md,json,png}; ~6 min / ~1.5 min.
+bench: $(BENCH_BUILD)
 	bench/run.sh full
 
-bench-quick: deps build/cordon build/bench/unotify_floor $(PROGS)
+bench-quick: $(BENCH_BUILD)
 	bench/run.sh quick
 
 # tools/ is not in the guest's filesystem, so the script arrives on stdin.

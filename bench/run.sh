@@ -1,157 +1,239 @@
 #!/usr/bin/env bash
-# bench/run.sh [quick|full] — syscall cost natively, under cordon and under
-# gVisor, next to the seccomp floors, all measured in this one run so that
-# every number in the table comes from the same machine in the same state.
-# Builds nothing: `make bench` / `make bench-quick` build what it runs.
-# Writes bench/results/latest.md (also printed) and latest.json.
+# bench/run.sh [quick|full] — what a syscall and a real workload cost under
+# cordon, next to the same thing natively, under gVisor (ptrace platform),
+# under bubblewrap (namespaces alone) and next to the bare seccomp floors,
+# all measured in this one run so that every number in the table comes from
+# the same machine in the same state. Builds nothing: `make bench` /
+# `make bench-quick` build what it runs.
+#
+# Writes bench/results/latest.md (also printed), latest.json and latest.png
+# (when gnuplot is installed). A runner that is missing or fails is skipped
+# with the reason printed and listed under the tables: nothing is dropped
+# silently.
+#
+# The guest-side scripts below are single-quoted on purpose: their $ belong
+# to the shell inside the sandbox.
+# shellcheck disable=SC2016
 set -euo pipefail
 
 mode=${1:-quick}
-case $mode in quick | full) ;; *) echo "usage: bench/run.sh [quick|full]" >&2; exit 2 ;; esac
+# gVisor takes ~20 s for one round of the macro workloads (11 s of it writing
+# 10,000 files): in quick mode it runs only the two that have targets
+# against it, or bench-quick could not stay under 2 minutes.
+case $mode in
+quick)
+    runs=5
+    gvisor_workloads="python_pass gcc_O2_2000_lines"
+    ;;
+full)
+    runs=9
+    gvisor_workloads=all
+    ;;
+*)
+    echo "usage: bench/run.sh [quick|full]" >&2
+    exit 2
+    ;;
+esac
 cd "$(dirname "$0")/.."
 CORDON=${CORDON:-build/cordon}
 PROGS=${CORDON_PROGS:-build/progs}
-PY=/usr/bin/python3 # the guest's interpreter, also timed natively
-STEP_TIMEOUT=300    # no single measurement may hang the benchmark
+OUT=${CORDON_BENCH_OUT:-bench/results}
+PY=/usr/bin/python3 # not the PATH's: on dev machines that is often a pyenv shim
+STEP_TIMEOUT=300    # the warm-up run of each measurement may not take longer
 
-tmp=$(mktemp -d)
+# Native runs write their scratch files to memory, as every sandbox here
+# does (cordon's memory layer, gVisor's overlay, bwrap's --tmpfs).
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+tmp=$(mktemp -d "$shm/cordon-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-results=$tmp/results # lines "COLUMN NAME VALUE", appended by every step
+mkdir "$tmp/scratch"
+# Exported rather than set per native run, which would put env(1) in the
+# native timing. cordon does not pass the host's environment on; bwrap is
+# told to drop it; runsc would pass it on (and use it itself, from sandbox
+# processes that cannot enter a 0700 directory), so it runs under env -u,
+# whose ~0.5 ms is noise next to gVisor's start-up.
+export TMPDIR=$tmp/scratch
+results=$tmp/results # "micro|macro|floor RUNNER NAME VALUES...", appended by every step
 notes=$tmp/notes     # lines printed under the tables
 : >"$results"
 : >"$notes"
 
-note() { echo "$*" >>"$notes"; echo "bench: $*" >&2; }
+# Progress on stderr, with the seconds elapsed: the time budgets of
+# bench-quick and bench are part of the contract.
+progress() { echo "bench: [${SECONDS}s] $*" >&2; }
 
-# collect COLUMN CMD...: runs a "name ns" printer, files its lines under COLUMN.
-collect() {
-    local column=$1
-    shift
-    if timeout "$STEP_TIMEOUT" "$@" >"$tmp/out" 2>"$tmp/err"; then
-        awk -v c="$column" 'NF == 2 { print c, $1, $2 }' "$tmp/out" >>"$results"
+note() {
+    echo "$*" >>"$notes"
+    progress "$*"
+}
+
+# The first line of a failed command's stderr, which says why.
+err_head() { head -n 1 "$tmp/err" | head -c 200; }
+
+# runner_prefix RUNNER: sets `prefix` to the words that run a command under
+# RUNNER — the one place that knows how each runner is invoked.
+runner_prefix() {
+    case $1 in
+    native) prefix=() ;;
+    cordon-*) prefix=("$CORDON" run --platform "${1#cordon-}" --) ;;
+    # `runsc do` needs root; its root is an in-memory overlay of the host's.
+    gvisor) prefix=(env -u TMPDIR runsc --network=none --platform=ptrace "do") ;;
+    # --unshare-all: user, ipc, pid, net (loopback up), uts and cgroup
+    # namespaces, as the sandboxes above have; the host's / read-only.
+    bwrap) prefix=(bwrap --unshare-all --die-with-parent --ro-bind / / --tmpfs /tmp --dev /dev
+        --proc /proc --unsetenv TMPDIR) ;;
+    *)
+        echo "bench: unknown runner $1" >&2
+        exit 2
+        ;;
+    esac
+}
+
+# Which runners this machine has. Each probe runs /bin/true the way every
+# measurement will, so a runner that cannot work is skipped here, once, with
+# its reason.
+runners=(native)
+probe_runner() {
+    runner_prefix "$1"
+    if timeout 60 "${prefix[@]}" /bin/true >/dev/null 2>"$tmp/err"; then
+        runners+=("$1")
     else
-        note "$column: failed (exit $?): $(head -c 300 "$tmp/err" | tr '\n' ' ')"
+        note "$1: skipped ($(err_head))"
     fi
 }
-
-# Host binaries are not visible in the guest: a probe arrives on stdin.
-pipe_in='cat > /tmp/probe && chmod +x /tmp/probe && exec /tmp/probe "$@"'
-
-# median_ms COLUMN CMD...: median wall time of 5 runs as "COLUMN python_pass_ms MS".
-median_ms() {
-    local column=$1
-    shift
-    if command -v hyperfine >/dev/null; then
-        if timeout "$STEP_TIMEOUT" hyperfine -N --runs 5 --warmup 1 --export-json "$tmp/hf.json" \
-            -- "$*" >/dev/null 2>"$tmp/err"; then
-            "$PY" -c 'import json,sys; print(sys.argv[1], "python_pass_ms", json.load(open(sys.argv[2]))["results"][0]["median"] * 1e3)' \
-                "$column" "$tmp/hf.json" >>"$results"
-        else
-            note "$column python3 -c pass: failed: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
-        fi
-        return
-    fi
-    local times=() t0
-    for _ in 1 2 3 4 5; do
-        t0=$(date +%s%N)
-        if ! timeout "$STEP_TIMEOUT" "$@" >/dev/null 2>"$tmp/err"; then
-            note "$column python3 -c pass: failed: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
-            return
-        fi
-        times+=($((($(date +%s%N) - t0) / 1000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk -v c="$column" 'NR == 3 { print c, "python_pass_ms", $1 / 1e3 }' >>"$results"
-}
-
-echo "bench: mode $mode" >&2
-collect native "$PROGS/syscall_cost" "$mode"
 if [ -x "$CORDON" ]; then
-    collect cordon "$CORDON" run -- /bin/sh -c "$pipe_in" sh "$mode" <"$PROGS/syscall_cost"
+    probe_runner cordon-seccomp
+    probe_runner cordon-ptrace
 else
     note "cordon: skipped ($CORDON not built)"
 fi
-
-# gVisor's `runsc do` needs root; it sees host paths, so the probe runs in place.
-gvisor=(runsc --network=none --platform=ptrace "do")
 if ! command -v runsc >/dev/null; then
-    note "gVisor: skipped (runsc not installed)"
-    gvisor=()
+    note "gvisor: skipped (runsc not installed)"
 elif [ "$(id -u)" != 0 ]; then
-    note "gVisor: skipped (runsc do needs root)"
-    gvisor=()
+    note "gvisor: skipped (runsc do needs root)"
 else
-    collect gvisor "${gvisor[@]}" "$PWD/$PROGS/syscall_cost" "$mode"
+    probe_runner gvisor
 fi
+if command -v bwrap >/dev/null; then
+    probe_runner bwrap
+else
+    note "bwrap: skipped (bubblewrap not installed)"
+fi
+progress "mode $mode, runners: ${runners[*]}"
 
-collect floor build/bench/unotify_floor "$mode"
+# --- micro: tests/progs/syscall_cost inside every runner -------------------
+
+# Sandboxed programs cannot see host files, so the probe arrives on stdin in
+# every runner alike.
+probe_in='p=${TMPDIR:-/tmp}/probe.$$ && cat >"$p" && chmod +x "$p" && exec "$p" "$@"'
+
+# collect KIND RUNNER CMD...: files CMD's measure_report lines under KIND
+# RUNNER. A failure keeps the lines that did come out and says why.
+collect() {
+    local kind=$1 runner=$2 rc=0
+    shift 2
+    timeout "$STEP_TIMEOUT" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    awk -v k="$kind" -v r="$runner" 'NF == 5 { print k, r, $1, $2, $3, $4 }' "$tmp/out" >>"$results"
+    if [ "$rc" != 0 ]; then note "$runner micro: exit $rc: $(err_head)"; fi
+}
+
+for runner in "${runners[@]}"; do
+    progress "micro under $runner"
+    runner_prefix "$runner"
+    collect micro "$runner" "${prefix[@]}" /bin/sh -c "$probe_in" sh "$mode" <"$PROGS/syscall_cost"
+done
+progress "seccomp floors"
+collect floor floor build/bench/unotify_floor "$mode"
 # On one CPU the supervisor and the caller hand over without a cross-CPU
 # wake-up, which on some VMs costs more than the rest of the round trip.
 if command -v taskset >/dev/null; then
-    collect floor_cpu0 taskset -c 0 build/bench/unotify_floor "$mode"
+    collect floor floor-cpu0 taskset -c 0 build/bench/unotify_floor "$mode"
 fi
 
-median_ms native "$PY" -c pass
-if [ -x "$CORDON" ]; then median_ms cordon "$CORDON" run -- "$PY" -c pass; fi
-if [ ${#gvisor[@]} -gt 0 ]; then median_ms gvisor "${gvisor[@]}" "$PY" -c pass; fi
+# --- macro: whole-process wall time ----------------------------------------
 
-mkdir -p bench/results
-"$PY" - "$mode" "$results" "$notes" bench/results/latest.md bench/results/latest.json <<'EOF'
-# Syscall costs are in ns per call; python_pass_ms, as named, in ms.
-import json, os, platform, sys, time
-mode, results_path, notes_path, md_path, json_path = sys.argv[1:]
+# A 2002-line C file of small loops for gcc -O2 (~1 s natively).
+awk 'BEGIN {
+    for (i = 0; i < 182; i++)
+        printf "int f%d(const int *a, int n)\n{\n    int s = %d;\n    for (int i = 0; i < n; i++) {\n        s += a[i] * %d ^ (s >> 3);\n        if (s & 1)\n            s -= a[(i + %d) %% n];\n    }\n    return s;\n}\n\n", i, i, i + 1, i % 7 + 1
+}' >"$tmp/gen.c"
+# 1000 small files in 10 directories.
+mkdir -p "$tmp/tree"
+for d in 0 1 2 3 4 5 6 7 8 9; do
+    mkdir "$tmp/tree/d$d"
+    for f in $(seq -w 0 99); do echo "file $d/$f" >"$tmp/tree/d$d/f$f.txt"; done
+done
+tar -cf "$tmp/files.tar" -C "$tmp/tree" .
 
-data = {}
-for line in open(results_path):
-    column, name, value = line.split()
-    data.setdefault(column, {})[name] = float(value)
-notes = [l.rstrip("\n") for l in open(notes_path)]
+# time_runs WORKLOAD INPUT CMD...: every runner runs CMD (stdin from INPUT)
+# once untimed — a warm-up that also proves it works, under a timeout — and
+# then $runs times timed. The runners take turns within each round, so a
+# drift in the machine's state does not land on one runner alone.
+time_runs() {
+    local workload=$1 input=$2 runner rc t0 t1 round
+    shift 2
+    local live=()
+    progress "macro $workload"
+    for runner in "${runners[@]}"; do
+        if [ "$runner" = gvisor ] && [ "$gvisor_workloads" != all ] &&
+            [[ " $gvisor_workloads " != *" $workload "* ]]; then
+            note "gvisor $workload: skipped in $mode mode (make bench runs it)"
+            continue
+        fi
+        rc=0
+        runner_prefix "$runner"
+        timeout "$STEP_TIMEOUT" "${prefix[@]}" "$@" <"$input" >/dev/null 2>"$tmp/err" || rc=$?
+        if [ "$rc" = 0 ]; then
+            live+=("$runner")
+        else
+            note "$runner $workload: failed (exit $rc): $(err_head)"
+        fi
+    done
+    for ((round = 0; round < runs; round++)); do
+        for runner in "${live[@]}"; do
+            rc=0
+            runner_prefix "$runner"
+            # EPOCHREALTIME, not date(1): no process of our own in the timing.
+            t0=${EPOCHREALTIME/./}
+            "${prefix[@]}" "$@" <"$input" >/dev/null 2>"$tmp/err" || rc=$?
+            t1=${EPOCHREALTIME/./}
+            if [ "$rc" = 0 ]; then
+                echo "macro $runner $workload $(((t1 - t0) / 1000)).$(printf '%03d' $(((t1 - t0) % 1000)))" >>"$results"
+            else
+                note "$runner $workload: run $round failed (exit $rc): $(err_head)"
+            fi
+        done
+    done
+}
 
-def get(column, name):
-    return data.get(column, {}).get(name)
+# Scratch space in the guest comes from mktemp, which honours TMPDIR.
+time_runs python_pass /dev/null "$PY" -c pass
+time_runs python_imports /dev/null "$PY" -c 'import json, email, http.client, asyncio, sqlite3'
+time_runs sh_200_procs /dev/null /bin/sh -c 'i=0; while [ "$i" -lt 200 ]; do /bin/true; i=$((i + 1)); done'
+time_runs gcc_O2_2000_lines "$tmp/gen.c" \
+    /bin/sh -c 'd=$(mktemp -d) && cat >"$d/x.c" && gcc -O2 -c -o "$d/x.o" "$d/x.c" && rm -rf "$d"'
+time_runs tar_1000_files "$tmp/files.tar" \
+    /bin/sh -c 'd=$(mktemp -d) && tar -xf - -C "$d" && ls -lR "$d" >/dev/null && rm -rf "$d"'
+time_runs python_10k_files /dev/null "$PY" -c '
+import os, tempfile
+d = tempfile.mkdtemp()
+for i in range(10000):
+    with open(f"{d}/{i}", "w") as f:
+        f.write("x" * 100)
+for i in range(10000):
+    with open(f"{d}/{i}") as f:
+        assert f.read() == "x" * 100
+'
 
-def ns(v):
-    return "—" if v is None else f"{v:,.0f}"
+# --- report ----------------------------------------------------------------
 
-def ratio(a, b):
-    return "—" if a is None or not b else f"{a / b:.1f}×"
-
-calls = [("getpid", "native"), ("umask", "serviced, no work"), ("stat", "serviced"),
-         ("read4k_runtime", "open+read 4K+close, runtime layer"),
-         ("read4k_memory", "open+read 4K+close, memory layer")]
-floors = [("native_umask", "no filter"), ("filter_umask", "small seccomp filter, allowed"),
-          ("unotify_umask", "user notification round trip"),
-          ("unotify_sync_umask", "user notification, SYNC_WAKE_UP"),
-          ("ptrace_umask", "SECCOMP_RET_TRACE + PTRACE_CONT")]
-
-out = [f"# cordon syscall benchmark ({mode})", "",
-       f"{time.strftime('%Y-%m-%d %H:%M:%S')}, kernel {platform.release()}, {os.cpu_count()} CPUs. "
-       "Median ns per call.", "",
-       "| call | class | native ns | cordon ns | cordon/native | gVisor ptrace ns | gVisor/native |",
-       "|---|---|---:|---:|---:|---:|---:|"]
-for name, cls in calls:
-    n, c, g = get("native", name), get("cordon", name), get("gvisor", name)
-    out.append(f"| {name} | {cls} | {ns(n)} | {ns(c)} | {ratio(c, n)} | {ns(g)} | {ratio(g, n)} |")
-
-out += ["", "Floors: umask answered at once by a supervisor that does no work.", "",
-        "| round trip | ns (any CPU) | ns (pinned to CPU 0) |", "|---|---:|---:|"]
-for name, what in floors:
-    out.append(f"| {what} | {ns(get('floor', name))} | {ns(get('floor_cpu0', name))} |")
-
-served = get("cordon", "umask")
-out += ["", "Serviced call against the floor (cordon umask / floor, same run):", ""]
-for name, what in floors[2:4]:
-    out.append(f"- {what}: {ratio(served, get('floor', name))}")
-
-out += ["", "| `python3 -c pass` | native ms | cordon ms | gVisor ptrace ms |", "|---|---:|---:|---:|",
-        "| median of 5 | " + " | ".join(
-            "—" if get(c, "python_pass_ms") is None else f"{get(c, 'python_pass_ms'):.1f}"
-            for c in ("native", "cordon", "gvisor")) + " |"]
-if notes:
-    out += [""] + [f"- {n}" for n in notes]
-
-text = "\n".join(out) + "\n"
-open(md_path, "w").write(text)
-json.dump({"mode": mode, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "kernel": platform.release(),
-           "results": data, "notes": notes}, open(json_path, "w"), indent=2, sort_keys=True)
-print(text, end="")
-EOF
+mkdir -p "$OUT"
+"$PY" bench/report.py "$mode" "$results" "$notes" "$OUT/latest"
+if command -v gnuplot >/dev/null; then
+    gnuplot -e "data='$OUT/latest.dat'; out='$OUT/latest.png'" bench/chart.gp
+else
+    note "chart: skipped (gnuplot not installed; make bench installs gnuplot-nox)"
+fi
+rm -f "$OUT/latest.dat"
+progress "done"

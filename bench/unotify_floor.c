@@ -3,7 +3,7 @@
  * supervisor that answers at once, with no work in between. cordon's
  * serviced-call cost can approach these numbers but never beat them, so
  * bench/run.sh reports cordon's umask as a ratio to them.
- * Usage: unotify_floor [quick|full]. Prints "name ns_per_call":
+ * Usage: unotify_floor [quick|full]. Prints measure_report lines:
  *
  *   native_umask        no filter at all
  *   filter_umask        through a small allow-by-default seccomp filter
@@ -136,7 +136,7 @@ static _Noreturn void child(enum variant v, int sock)
         send_fd(sock, notify_fd);
         close(notify_fd);
     }
-    measure_report(variant_name[v], measure_median_ns(call_umask, NULL, &plan));
+    measure_report(variant_name[v], measure_run(call_umask, NULL, &plan));
     syscall(SYS_umask, DONE_MASK);
     _exit(0);
 }

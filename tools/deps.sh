@@ -1,8 +1,9 @@
 #!/bin/sh
-# Installs the Debian packages cordon builds and tests with, when missing.
+# tools/deps.sh [PACKAGE...] — installs the Debian packages cordon builds and
+# tests with (or, given arguments, those packages instead), when missing.
 # Runs on every `make`; costs one dpkg query when everything is there.
 set -eu
-need="gcc make pkg-config libseccomp-dev libxxhash-dev libcriterion-dev python3 coreutils"
+need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libcriterion-dev python3 coreutils}
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -15,4 +16,5 @@ fi
 echo "cordon: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# shellcheck disable=SC2086 # a list of package names, split on purpose
 apt-get install -y -qq $missing >/dev/null
