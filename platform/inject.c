@@ -3,16 +3,18 @@
  *
  * Without SECCOMP_IOCTL_NOTIF_ADDFD a new fd can only reach the guest the
  * way any process receives one: over a unix socket. At the seccomp stop the
- * pending call is turned into socket(), connect() to the sentry's channel,
- * recvmsg() of the fd the sentry sent with SCM_RIGHTS, dup3() of it over
- * the socket and close() of the received copy: the file ends up at the
- * socket's number, the lowest free one when the call began, as Linux's own
- * open would have chosen. Each call after the first starts from the
- * previous one's syscall-exit stop by rewinding rip onto the guest's 2-byte
- * `syscall` instruction. All five are native in the filter, so they run
- * without another seccomp stop. With a single free fd the received copy has
- * nowhere to land and the call fails with EMFILE, one fd earlier than Linux
- * would.
+ * pending call is turned into socket(); the sentry takes a copy of that
+ * socket with pidfd_getfd, connects it to its own listening socket (a path
+ * outside the guest's mount namespace: no guest process can reach it) and
+ * sends the fd with SCM_RIGHTS. The task then runs recvmsg(), dup3() of the
+ * received fd over the socket and close() of the received copy: the file
+ * ends up at the socket's number, the lowest free one when the call began,
+ * as Linux's own open would have chosen. Each call after the first starts
+ * from the previous one's syscall-exit stop by rewinding rip onto the
+ * guest's 2-byte `syscall` instruction. All four are native in the filter,
+ * so they run without another seccomp stop. With a single free fd the
+ * received copy has nowhere to land and the call fails with EMFILE, one fd
+ * earlier than Linux would.
  *
  * Signals are blocked in the task meanwhile: a handler must never run on
  * injected registers or see the temporary socket. The few that cannot be
@@ -28,7 +30,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -40,32 +41,34 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-#define CHANNEL_NAME "fd.sock"
-/* Rogue connections from guest processes are closed at each install; this
- * only bounds how many may wait in between. */
-#define CHANNEL_BACKLOG 64
 #define RED_ZONE 128
 
 int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struct err *e)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s/" CHANNEL_NAME, spec->exec_cache);
-    if (n < 0 || (size_t)n >= sizeof sa.sun_path)
-        return err_set(e, ENAMETOOLONG, "fd channel path %s/" CHANNEL_NAME, spec->exec_cache);
-    snprintf(ch->guest_path, sizeof ch->guest_path, EXEC_CACHE_GUEST_DIR "/" CHANNEL_NAME);
+    ch->addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+    /* Next to the exec cache, not in it: that dir is bound into the guest. */
+    int n = snprintf(ch->addr.sun_path, sizeof ch->addr.sun_path, "%s.fd", spec->exec_cache);
+    if (n < 0 || (size_t)n >= sizeof ch->addr.sun_path)
+        return err_set(e, ENAMETOOLONG, "fd channel path %s.fd", spec->exec_cache);
     ch->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (ch->listen_fd < 0)
         return err_set(e, errno, "fd channel socket");
-    /* Only the guest's host uid may connect (connect needs write access). */
-    if (bind(ch->listen_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-        chmod(sa.sun_path, 0600) < 0 || chown(sa.sun_path, spec->host_uid, spec->host_gid) < 0 ||
-        listen(ch->listen_fd, CHANNEL_BACKLOG) < 0) {
-        err_set(e, errno, "fd channel %s", sa.sun_path);
-        close(ch->listen_fd);
-        ch->listen_fd = -1;
+    if (bind(ch->listen_fd, (struct sockaddr *)&ch->addr, sizeof ch->addr) < 0 ||
+        listen(ch->listen_fd, 4) < 0) {
+        err_set(e, errno, "fd channel %s", ch->addr.sun_path);
+        fd_channel_close(ch);
         return -1;
     }
     return 0;
+}
+
+void fd_channel_close(struct fd_channel *ch)
+{
+    if (ch->listen_fd < 0)
+        return;
+    close(ch->listen_fd);
+    ch->listen_fd = -1;
+    unlink(ch->addr.sun_path);
 }
 
 /* What the guest's recvmsg works on, laid out below the red zone of its
@@ -77,7 +80,6 @@ struct scratch {
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } ctl;
-    struct sockaddr_un addr;
     char byte;
 };
 
@@ -151,25 +153,56 @@ static long run_call(struct tracee *t, long nr, uint64_t a0, uint64_t a1, uint64
     return (long)t->regs.rax;
 }
 
-/* The connection task `tid` just made. Any other guest process's is
- * closed: an fd goes only to the process whose call it answers. */
-static int accept_from(int lfd, pid_t tid)
+/* A pidfd for the process of thread `tid`: pidfd_open takes only
+ * thread-group leaders (before Linux 6.9), so a thread's leader is looked
+ * up. The task is stopped, so neither id can be reused meanwhile. */
+static int process_pidfd(pid_t tid)
 {
+    int fd = (int)syscall(SYS_pidfd_open, tid, 0);
+    if (fd >= 0 || (errno != EINVAL && errno != ENOENT))   /* 6.9+ says ENOENT */
+        return fd < 0 ? -errno : fd;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    _cleanup_close_ int st = open(path, O_RDONLY | O_CLOEXEC);
+    if (st < 0)
+        return -errno;
+    ssize_t n = read(st, buf, sizeof buf - 1);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    const char *line = strstr(buf, "\nTgid:");
+    int tgid;
+    if (!line || sscanf(line, "\nTgid: %d", &tgid) != 1)
+        return -ESRCH;
+    fd = (int)syscall(SYS_pidfd_open, tgid, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Connects the guest's socket `sock` to the channel from the sentry's side
+ * and returns the sentry's end. Only the sentry can reach the channel, and
+ * the queue is FIFO: the newest connection waiting is this one. An older
+ * one can only be left by an accept that failed (EMFILE in the sentry);
+ * it is dropped, never answered. */
+static int connect_guest_socket(const struct fd_channel *ch, pid_t tid, int sock)
+{
+    _cleanup_close_ int pidfd = process_pidfd(tid);
+    if (pidfd < 0)
+        return pidfd;
+    _cleanup_close_ int copy = (int)syscall(SYS_pidfd_getfd, pidfd, sock, 0);
+    if (copy < 0)
+        return -errno;   /* EBADF: a guest thread closed it already */
+    if (connect(copy, (const struct sockaddr *)&ch->addr, sizeof ch->addr) < 0)
+        return -errno;
+    int conn = -1;
     for (;;) {
-        _cleanup_close_ int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        int c = accept4(ch->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (c < 0)
-            return -errno;   /* EAGAIN: a thread of the same process took it */
-        struct ucred cr;
-        socklen_t len = sizeof cr;
-        if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
-            continue;
-        if (cr.pid == tid)
-            return TAKE_FD(c);
-        char task[64];
-        snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cr.pid, (int)tid);
-        if (access(task, F_OK) == 0)
-            return TAKE_FD(c);   /* tid is a thread of the connecting process */
+            break;
+        if (conn >= 0)
+            close(conn);
+        conn = c;
     }
+    return conn >= 0 ? conn : -errno;
 }
 
 static int send_fd(int conn, int fd)
@@ -212,7 +245,7 @@ static int vm_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 static long received_fd(pid_t pid, uint64_t base)
 {
     struct scratch sc;
-    if (vm_read(pid, base, &sc, offsetof(struct scratch, addr)) < 0)
+    if (vm_read(pid, base, &sc, sizeof sc) < 0)
         return -EFAULT;
     if ((sc.msg.msg_flags & MSG_CTRUNC) || sc.msg.msg_controllen < CMSG_LEN(sizeof(int)) ||
         sc.ctl.h.cmsg_level != SOL_SOCKET || sc.ctl.h.cmsg_type != SCM_RIGHTS ||
@@ -228,17 +261,14 @@ static long received_fd(pid_t pid, uint64_t base)
 static long transfer(const struct fd_channel *ch, struct tracee *t, uint64_t base, int hostfd,
                      long *sock)
 {
-    *sock = run_call(t, SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    *sock = run_call(t, SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (*sock < 0)
         return *sock;   /* EMFILE and the like: the call's own errno */
-    long r = run_call(t, SYS_connect, (uint64_t)*sock, base + offsetof(struct scratch, addr),
-                      offsetof(struct sockaddr_un, sun_path) + strlen(ch->guest_path) + 1);
-    if (r < 0)
-        return r;
-    _cleanup_close_ int conn = accept_from(ch->listen_fd, t->pid);
+    _cleanup_close_ int conn = connect_guest_socket(ch, t->pid, (int)*sock);
     if (conn < 0)
         return conn;
-    if ((r = send_fd(conn, hostfd)) < 0)
+    long r = send_fd(conn, hostfd);
+    if (r < 0)
         return r;
     r = run_call(t, SYS_recvmsg, (uint64_t)*sock, base + offsetof(struct scratch, msg),
                  MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -263,8 +293,6 @@ long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t
     sc.msg.msg_controllen = sizeof sc.ctl.buf;
     sc.iov.iov_base = (void *)(uintptr_t)(base + offsetof(struct scratch, byte));
     sc.iov.iov_len = 1;
-    sc.addr.sun_family = AF_UNIX;
-    memcpy(sc.addr.sun_path, ch->guest_path, sizeof sc.addr.sun_path);
     /* EFAULT: the stack mapping ends within a few hundred bytes below rsp
      * (remote writes cannot grow it). */
     int r = vm_write(pid, base, &sc, sizeof sc);

@@ -9,14 +9,15 @@
 
 #include "platform/platform.h"
 
-/* The sentry's end: a listening unix socket in the exec cache, which the
- * guest reaches at guest_path through its read-only bind of that dir. */
+/* The sentry's listening unix socket that guest sockets are connected to
+ * (by the sentry: it is outside the guest's mount namespace). */
 struct fd_channel {
     int listen_fd;
-    char guest_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct sockaddr_un addr;
 };
 
 int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struct err *e);
+void fd_channel_close(struct fd_channel *ch);
 
 /* How the injector waits for the tracee: the tracer's own wait, which keeps
  * serving the timeout and cordon's signals meanwhile. Returns 0 with a stop

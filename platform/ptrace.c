@@ -333,10 +333,9 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     }
 
     bool ptrace_platform = spec->platform == PLATFORM_PTRACE;
-    struct fd_channel channel = { .listen_fd = -1 };
+    __attribute__((cleanup(fd_channel_close))) struct fd_channel channel = { .listen_fd = -1 };
     if (ptrace_platform && fd_channel_open(&channel, spec, e) < 0)
         return -1;
-    _cleanup_close_ int channel_fd = channel.listen_fd;
     uint32_t serviced = ptrace_platform ? SECCOMP_RET_TRACE | FILTER_TRACE_SERVICED
                                         : SECCOMP_RET_USER_NOTIF;
     struct sock_fprog prog;
