@@ -32,8 +32,8 @@ struct measure_plan {
 };
 
 struct measure_result {
-    double median, min, max; /* ns per call over the batches */
-    long calls;              /* calls per batch */
+    double median, q1, q3; /* ns per call: median and quartiles of the batches */
+    long calls;            /* calls per batch */
 };
 
 /* "quick" keeps `make bench-quick` under its time budget; "full" trades
@@ -90,19 +90,21 @@ static inline struct measure_result measure_run(void (*fn)(void *), void *ctx, c
         per_call[r] = (double)(measure_now_ns() - t0) / (double)calls;
     }
     qsort(per_call, (size_t)repeats, sizeof per_call[0], measure_cmp_double);
+    /* Quartiles, not min and max: one batch that met a vCPU wake-up storm
+     * should not make the spread of ten calm ones look wide. */
     return (struct measure_result){
         .median = per_call[repeats / 2],
-        .min = per_call[0],
-        .max = per_call[repeats - 1],
+        .q1 = per_call[repeats / 4],
+        .q3 = per_call[repeats - 1 - repeats / 4],
         .calls = calls,
     };
 }
 
 /* The line format bench/run.sh parses:
- * "name median_ns min_ns max_ns calls_per_batch". */
+ * "name median_ns q1_ns q3_ns calls_per_batch". */
 static inline void measure_report(const char *name, struct measure_result r)
 {
-    printf("%s %.1f %.1f %.1f %ld\n", name, r.median, r.min, r.max, r.calls);
+    printf("%s %.1f %.1f %.1f %ld\n", name, r.median, r.q1, r.q3, r.calls);
     fflush(stdout);
 }
 

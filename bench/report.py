@@ -1,14 +1,20 @@
-"""bench/report.py MODE RESULTS NOTES OUT — turns bench/run.sh's raw lines into
-OUT.md (printed too), OUT.json and OUT.dat (the chart's data for bench/chart.gp).
+"""bench/report.py MODE RESULTS NOTES OUT [README] — turns bench/run.sh's raw
+lines into OUT.md (printed too), OUT.json and OUT.dat (the chart's data for
+bench/chart.gp). Given README, also replaces the text between its
+README_BEGIN and README_END markers with OUT.md's tables, so that the README
+always shows the run whose files sit next to it.
 
 RESULTS lines, as run.sh appends them:
-    micro RUNNER NAME MEDIAN_NS MIN_NS MAX_NS   (tests/progs/syscall_cost)
-    floor RUNNER NAME MEDIAN_NS MIN_NS MAX_NS   (bench/unotify_floor)
-    macro RUNNER NAME MS                        (one line per timed run)
+    micro RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (tests/progs/syscall_cost)
+    floor RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (bench/unotify_floor)
+    macro RUNNER NAME MS                      (one line per timed run)
 
-"Spread" everywhere is half the min-max range as a share of the median: it
-says how far apart the batches (micro) or runs (macro) were, which on a
-2-vCPU VM with a ~75 us idle-CPU wake-up is as informative as the median.
+"Spread" everywhere is half the interquartile range as a share of the
+median: how far apart the middle half of the batches (micro) or runs
+(macro) were, which on a 2-vCPU VM with a ~75 us idle-CPU wake-up is as
+informative as the median. Quartiles rather than min/max, so that one
+disturbed run does not make ten calm ones look scattered; the JSON keeps
+every macro sample.
 """
 import json
 import os
@@ -42,7 +48,7 @@ MACRO = [
     ("python_imports", "python3 import json, email, http.client, asyncio, sqlite3"),
     ("sh_200_procs", "sh loop, 200 × /bin/true"),
     ("gcc_O2_2000_lines", "gcc -O2 -c, 2000-line file"),
-    ("tar_1000_files", "tar -x 1000 files + ls -lR + rm -rf"),
+    ("tar_1000_files", "tar -x 1000 files + find -ls + rm -rf"),
     ("python_10k_files", "python: write + read 10,000 small files"),
 ]
 FLOORS = [
@@ -54,6 +60,8 @@ FLOORS = [
 ]
 # The floor each cordon platform's serviced call is held against: cordon's
 # seccomp platform sets SYNC_WAKE_UP, so that is its like-for-like floor.
+README_BEGIN = "<!-- bench results: written by bench/report.py, do not edit -->"
+README_END = "<!-- end of bench results -->"
 PLATFORM_FLOOR = {"cordon-seccomp": "unotify_sync_umask", "cordon-ptrace": "ptrace_umask"}
 
 
@@ -65,23 +73,30 @@ def load(path):
         if kind == "macro":
             macro.setdefault(runner, {}).setdefault(name, []).append(values[0])
         else:
-            median, lo, hi = values
+            median, q1, q3 = values
             (micro if kind == "micro" else floor).setdefault(runner, {})[name] = {
-                "median_ns": median, "min_ns": lo, "max_ns": hi}
+                "median_ns": median, "q1_ns": q1, "q3_ns": q3}
     # One shape for both kinds from here on: value in ns, plus spread.
     stats = {}
     for runner, names in micro.items():
         for name, s in names.items():
-            stats[(runner, name)] = (s["median_ns"], spread(s["min_ns"], s["max_ns"], s["median_ns"]))
+            stats[(runner, name)] = (s["median_ns"], spread(s["q1_ns"], s["q3_ns"], s["median_ns"]))
     for runner, names in macro.items():
         for name, samples in names.items():
-            med = statistics.median(samples)
-            stats[(runner, name)] = (med * 1e6, spread(min(samples), max(samples), med))
+            q1, med, q3 = quartiles(samples)
+            stats[(runner, name)] = (med * 1e6, spread(q1, q3, med))
     return micro, floor, macro, stats
 
 
-def spread(lo, hi, median):
-    return (hi - lo) / 2 / median if median else 0.0
+def quartiles(samples):
+    if len(samples) < 2:
+        return samples[0], samples[0], samples[0]
+    q1, med, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    return q1, med, q3
+
+
+def spread(q1, q3, median):
+    return (q3 - q1) / 2 / median if median else 0.0
 
 
 def fmt_time(ns):
@@ -184,8 +199,22 @@ def machine():
                 platform, "freedesktop_os_release") else ""}
 
 
+def update_readme(path, md):
+    text = open(path).read()
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        sys.exit(f"report.py: {path} has no bench results markers")
+    # The tables sit under the README's own "## Benchmarks" heading: one
+    # level down, and without the report's title.
+    body = [("#" + line if line.startswith("## ") else line) for line in md.splitlines()[2:]]
+    block = README_BEGIN + "\n\n" + "\n".join(body) + "\n\n"
+    open(path, "w").write(text[:start] + block + text[end:])
+
+
 def main():
-    mode, results_path, notes_path, out = sys.argv[1:]
+    if len(sys.argv) not in (5, 6):
+        sys.exit("usage: report.py MODE RESULTS NOTES OUT [README]")
+    mode, results_path, notes_path, out = sys.argv[1:5]
     micro, floor, macro, stats = load(results_path)
     notes = [line.rstrip("\n") for line in open(notes_path)]
     order = list(RUNNER_LABEL)
@@ -195,7 +224,7 @@ def main():
 
     md = [f"# cordon benchmark ({mode})", "",
           f"{now} on {m['cpu']}, {m['cpus']} CPUs ({m['kind']}), kernel {m['kernel']}, {m['os']}. "
-          "Cells: median ±spread (half the min–max range, as a share of the median), "
+          "Cells: median ±spread (half the interquartile range, as a share of the median), "
           "and in brackets the ratio to native. `X / gVisor` below 1 means X is faster than gVisor. "
           "— : not measured, the notes at the end say why.",
           "", "## Micro: one operation, timed inside the sandbox", "",
@@ -212,7 +241,7 @@ def main():
         for col in ("floor", "floor-cpu0"):
             f = floor.get(col, {}).get(name)
             cells.append("—" if f is None else
-                         f"{fmt_time(f['median_ns'])} ±{spread(f['min_ns'], f['max_ns'], f['median_ns']) * 100:.0f}%")
+                         f"{fmt_time(f['median_ns'])} ±{spread(f['q1_ns'], f['q3_ns'], f['median_ns']) * 100:.0f}%")
         md.append(f"| {label} | " + " | ".join(cells) + " |")
     if any(r.startswith("cordon-") for r in runners):
         md += ["", "## Targets", ""] + targets(stats, floor, runners)
@@ -221,11 +250,13 @@ def main():
     text = "\n".join(md) + "\n"
     open(out + ".md", "w").write(text)
     print(text, end="")
+    if len(sys.argv) == 6:
+        update_readme(sys.argv[5], text)
 
     json.dump({"mode": mode, "time": now, "machine": m, "runners": runners, "micro": micro,
                "floor": floor,
-               "macro": {r: {n: {"samples_ms": s, "median_ms": statistics.median(s),
-                                 "min_ms": min(s), "max_ms": max(s)} for n, s in names.items()}
+               "macro": {r: {n: dict(zip(("q1_ms", "median_ms", "q3_ms"), quartiles(s)), samples_ms=s)
+                             for n, s in names.items()}
                          for r, names in macro.items()},
                "notes": notes}, open(out + ".json", "w"), indent=2, sort_keys=True)
 
