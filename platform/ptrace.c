@@ -14,9 +14,11 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -285,13 +287,31 @@ static void await_event(struct tracer *t)
     }
 }
 
+/* True once `pid` has died. A thread-group leader that dies before its
+ * threads is not reported by waitpid(pid) until reap() has collected them,
+ * so its death is read from /proc. */
+static bool task_dead(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')');   /* after the name, which may hold anything */
+    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
+}
+
 /* The injector's wait for one task: other tasks' stops stay queued for
  * reap(), but the timeout and cordon's signals are served meanwhile, so a
  * guest cannot hold the session by never reaching its next stop. */
 static int wait_task(void *ctx, pid_t pid, int *status)
 {
     struct tracer *t = ctx;
-    for (;;) {
+    for (bool woken = false;; woken = true) {
         pid_t w = waitpid(pid, status, __WALL | WNOHANG);
         if (w == pid) {
             if (WIFSTOPPED(*status))
@@ -299,7 +319,9 @@ static int wait_task(void *ctx, pid_t pid, int *status)
             task_ended(t, pid, *status);
             return -ESRCH;
         }
-        if (w < 0 || t->failed)
+        /* Something else woke us: if it was this task's death, reap()
+         * collects it later. */
+        if (w < 0 || t->failed || (woken && task_dead(pid)))
             return -ESRCH;
         await_event(t);
     }

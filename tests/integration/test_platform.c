@@ -78,13 +78,14 @@ Test(platform, fds_without_cloexec_survive_exec)
 }
 
 /* Opens under a 100 µs interval timer with a handler, under SIGSTOP/SIGCONT
- * from another process, and cut short by SIGKILL: every open either
+ * from another process, and cut short by SIGKILL of a multi-threaded
+ * process (its leader may die before its threads): every open either
  * completes or dies with its task, and the sentry keeps serving. */
 Test(platform, fd_installs_survive_signals_and_kills)
 {
     RUN(r);
     run_guest(&r, NULL, ARGV("/usr/bin/python3", "-c",
-        "import os, signal, time\n"
+        "import os, signal, threading, time\n"
         "n = 0\n"
         "def count(s, f):\n"
         "    global n; n += 1\n"
@@ -107,6 +108,7 @@ Test(platform, fd_installs_survive_signals_and_kills)
         "for k in range(20):\n"
         "    pid = os.fork()\n"
         "    if pid == 0:\n"
+        "        for i in range(3): threading.Thread(target=opens, args=(10**9,)).start()\n"
         "        opens(10**9)\n"
         "    time.sleep(0.001 * (k % 5))\n"
         "    os.kill(pid, signal.SIGKILL)\n"
@@ -114,4 +116,15 @@ Test(platform, fd_installs_survive_signals_and_kills)
         "opens(1)\n"
         "print('killed children: sentry alive')\n"));
     assert_run(&r, 0, "handled True\nstopped child 7\nkilled children: sentry alive\n");
+}
+
+/* A guest that rewrites its own `syscall` instruction into a spin while a
+ * call is in flight cannot hold the session past --timeout. */
+Test(platform, rewritten_syscall_instruction_cannot_outlast_timeout)
+{
+    RUN(r);
+    run_prog(&r, &(struct run_opts){.cordon_opts = ARGV("--timeout", "1"), .timeout_s = 20},
+             "rewrite_syscall", NULL);
+    assert_status(&r, 124);
+    cr_assert_lt(r.secs, 10.0, "took %.1f s" RUN_CONTEXT, r.secs, RUN_CONTEXT_ARGS(&r));
 }
