@@ -20,9 +20,10 @@ int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struc
 void fd_channel_close(struct fd_channel *ch);
 
 /* How the injector waits for the tracee: the tracer's own wait, which keeps
- * serving the timeout and cordon's signals meanwhile. Returns 0 with a stop
- * status in *status, or -ESRCH once the task is gone (the tracer has then
- * handled its exit). */
+ * serving the timeout and cordon's signals meanwhile. Returns 0 with the
+ * status of a syscall, signal-delivery or group stop in *status, or -ESRCH
+ * once the task is gone (the tracer handles its exit, or the exec of the
+ * thread that took over its pid). */
 struct tracee_waiter {
     void *ctx;
     int (*wait)(void *ctx, pid_t pid, int *status);

@@ -314,9 +314,15 @@ static int wait_task(void *ctx, pid_t pid, int *status)
     for (bool woken = false;; woken = true) {
         pid_t w = waitpid(pid, status, __WALL | WNOHANG);
         if (w == pid) {
-            if (WIFSTOPPED(*status))
+            int event = *status >> 16;
+            if (WIFSTOPPED(*status) && (event == 0 || event == PTRACE_EVENT_STOP))
                 return 0;
-            task_ended(t, pid, *status);
+            /* Any other event is a new image's: another thread's execve
+             * killed this one and took over its pid. */
+            if (WIFSTOPPED(*status))
+                on_stop(t, pid, *status);
+            else
+                task_ended(t, pid, *status);
             return -ESRCH;
         }
         /* Something else woke us: if it was this task's death, reap()
