@@ -23,6 +23,7 @@
 #include "platform/inject.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -277,6 +278,40 @@ static long transfer(const struct fd_channel *ch, struct tracee *t, uint64_t bas
     return received_fd(t->pid, base);
 }
 
+/* An install hands the CPU between tracer and task eight times. Between
+ * two CPUs each hand-off wakes an idle one, which on a VM costs tens of µs
+ * (70 µs per round trip measured, 3 µs on one CPU), so both are pinned to
+ * the tracer's CPU meanwhile. Only an optimisation: a cpuset that refuses
+ * it changes nothing. */
+struct pinning {
+    cpu_set_t tracer, task;
+    bool tracer_pinned, task_pinned;
+};
+
+static void pin_together(pid_t pid, struct pinning *p)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    int cpu = sched_getcpu();
+    if (cpu < 0)
+        return;
+    CPU_SET(cpu, &one);
+    p->tracer_pinned = sched_getaffinity(0, sizeof p->tracer, &p->tracer) == 0 &&
+                       sched_setaffinity(0, sizeof one, &one) == 0;
+    p->task_pinned = sched_getaffinity(pid, sizeof p->task, &p->task) == 0 &&
+                     sched_setaffinity(pid, sizeof one, &one) == 0;
+}
+
+/* Not for a task that is gone: its pid may be another's by now. */
+static void unpin(pid_t pid, bool gone, const struct pinning *p)
+{
+    /* Failing only if the task died since: then there is nothing to undo. */
+    if (p->task_pinned && !gone && sched_setaffinity(pid, sizeof p->task, &p->task) < 0)
+        return;
+    if (p->tracer_pinned && sched_setaffinity(0, sizeof p->tracer, &p->tracer) < 0)
+        return;
+}
+
 long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t pid,
                const struct user_regs_struct *regs, int hostfd, unsigned newfd_flags,
                bool *gone)
@@ -304,6 +339,8 @@ long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t
         ptrace(PTRACE_SETSIGMASK, pid, sizeof all, &all) < 0)
         return -errno;
 
+    struct pinning pin = { 0 };
+    pin_together(pid, &pin);
     long sock = -1;
     long received = transfer(ch, &t, base, hostfd, &sock);
     long result = received;
@@ -316,6 +353,7 @@ long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t
         (void)run_call(&t, SYS_close, (uint64_t)received, 0, 0);
     if (result < 0 && sock >= 0)
         (void)run_call(&t, SYS_close, (uint64_t)sock, 0, 0);
+    unpin(pid, t.gone, &pin);
     if (t.gone) {
         *gone = true;
         return -ESRCH;

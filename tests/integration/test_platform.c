@@ -44,12 +44,14 @@ Test(platform, unknown_platform_is_usage_error)
 }
 
 /* An open takes the lowest free number; a full table is EMFILE, after
- * which nothing of the attempt is left in the guest; O_CLOEXEC is kept. */
+ * which nothing of the attempt is left in the guest; O_CLOEXEC is kept;
+ * the CPU affinity the platform may borrow meanwhile is given back. */
 Test(platform, new_fds_are_numbered_as_linux_does)
 {
     RUN(r);
     run_guest(&r, NULL, ARGV("/usr/bin/python3", "-c",
         "import errno, fcntl, os, resource, stat\n"
+        "cpus = os.sched_getaffinity(0)\n"
         "os.close(0)\n"
         "print('lowest', os.open('/etc/hostname', os.O_RDONLY))\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n"
@@ -65,8 +67,9 @@ Test(platform, new_fds_are_numbered_as_linux_does)
         "os.close(fds[-2]); os.close(fds[-3])\n"
         "fd = os.open('/etc/hostname', os.O_RDONLY)\n"
         "print('reopen', fd == fds[-3])\n"
-        "print('cloexec', fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)\n"));
-    assert_run(&r, 0, "lowest 0\nfull EMFILE\nstrays []\nreopen True\ncloexec 1\n");
+        "print('cloexec', fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)\n"
+        "print('affinity kept', os.sched_getaffinity(0) == cpus)\n"));
+    assert_run(&r, 0, "lowest 0\nfull EMFILE\nstrays []\nreopen True\ncloexec 1\naffinity kept True\n");
 }
 
 /* The shell opens a redirection without O_CLOEXEC: cat must inherit it. */
