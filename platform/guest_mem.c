@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -58,4 +59,24 @@ ssize_t guest_read_str(int memfd, uint64_t addr, char *buf, size_t size)
     }
     buf[size - 1] = '\0';
     return -ENAMETOOLONG;
+}
+
+/* Checks in the style of pread/pwrite above: a short transfer is a fault. */
+static int stopped_rw(pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
+{
+    struct iovec local = { .iov_base = buf, .iov_len = len };
+    struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+    ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+                      : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int stopped_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+    return stopped_rw(pid, addr, buf, len, false);
+}
+
+int stopped_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+    return stopped_rw(pid, addr, (void *)buf, len, true);
 }

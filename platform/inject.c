@@ -32,7 +32,6 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,27 +225,12 @@ static int send_fd(int conn, int fd)
     return sendmsg(conn, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -errno;
 }
 
-/* The task is stopped, so its pid cannot be reused under these. */
-static int vm_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
-{
-    struct iovec local = { .iov_base = (void *)buf, .iov_len = len };
-    struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static int vm_read(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-    struct iovec local = { .iov_base = buf, .iov_len = len };
-    struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
 /* The fd the guest's recvmsg left in the scratch area, or -EMFILE: without
  * room in its fd table the kernel drops the fd and sets MSG_CTRUNC. */
 static long received_fd(pid_t pid, uint64_t base)
 {
     struct scratch sc;
-    if (vm_read(pid, base, &sc, sizeof sc) < 0)
+    if (stopped_read(pid, base, &sc, sizeof sc) < 0)
         return -EFAULT;
     if ((sc.msg.msg_flags & MSG_CTRUNC) || sc.msg.msg_controllen < CMSG_LEN(sizeof(int)) ||
         sc.ctl.h.cmsg_level != SOL_SOCKET || sc.ctl.h.cmsg_type != SCM_RIGHTS ||
@@ -330,7 +314,7 @@ long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t
     sc.iov.iov_len = 1;
     /* EFAULT: the stack mapping ends within a few hundred bytes below rsp
      * (remote writes cannot grow it). */
-    int r = vm_write(pid, base, &sc, sizeof sc);
+    int r = stopped_write(pid, base, &sc, sizeof sc);
     if (r < 0)
         return r;
 

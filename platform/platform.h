@@ -158,5 +158,9 @@ int guest_write(int memfd, uint64_t addr, const void *buf, size_t len);
 /* Copies a NUL-terminated string of at most size-1 bytes: returns its length,
  * -EFAULT, or -ENAMETOOLONG when no NUL is found within size bytes. */
 ssize_t guest_read_str(int memfd, uint64_t addr, char *buf, size_t size);
+/* For a task held in a ptrace stop by the caller, whose pid therefore
+ * cannot be reused meanwhile: no fd to open. 0 or -EFAULT. */
+int stopped_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+int stopped_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
 #endif

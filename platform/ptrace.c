@@ -70,9 +70,6 @@ static struct call call_at_stop(pid_t pid, const struct user_regs_struct *regs)
  * task that is in execve is dead memory to it. */
 static int apply_plan(pid_t pid, struct user_regs_struct *regs, const struct exec_plan *p)
 {
-    _cleanup_close_ int mem = guest_mem_open(pid);
-    if (mem < 0)
-        return mem;
     size_t npath = strlen(p->path) + 1;
     size_t nhead = 0;
     for (unsigned k = 0; k < p->n_head; k++)
@@ -99,12 +96,12 @@ static int apply_plan(pid_t pid, struct user_regs_struct *regs, const struct exe
         str += n;
     }
     if (nptr) {
-        int r = guest_read(mem, p->argv_tail, ptrs + p->n_head, p->argv_rest * 8);
+        int r = stopped_read(pid, p->argv_tail, ptrs + p->n_head, p->argv_rest * 8);
         if (r < 0)
             return r;
         ptrs[nptr - 1] = 0;
     }
-    int r = guest_write(mem, base, blk, total);
+    int r = stopped_write(pid, base, blk, total);
     if (r < 0)
         return r;
     regs->orig_rax = SYS_execve;
