@@ -5,7 +5,8 @@ README_BEGIN and README_END markers with OUT.md's tables, so that the README
 always shows the run whose files sit next to it.
 
 RESULTS lines, as run.sh appends them:
-    micro RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (tests/progs/syscall_cost)
+    micro RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (tests/progs/syscall_cost; one
+                                              line per pass, see combine())
     floor RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (bench/unotify_floor)
     macro RUNNER NAME MS                      (one line per timed run)
 
@@ -73,9 +74,9 @@ def load(path):
         if kind == "macro":
             macro.setdefault(runner, {}).setdefault(name, []).append(values[0])
         else:
-            median, q1, q3 = values
-            (micro if kind == "micro" else floor).setdefault(runner, {})[name] = {
-                "median_ns": median, "q1_ns": q1, "q3_ns": q3}
+            (micro if kind == "micro" else floor).setdefault(runner, {}).setdefault(name, []).append(values)
+    micro = {r: {n: combine(passes) for n, passes in names.items()} for r, names in micro.items()}
+    floor = {r: {n: combine(passes) for n, passes in names.items()} for r, names in floor.items()}
     # One shape for both kinds from here on: value in ns, plus spread.
     stats = {}
     for runner, names in micro.items():
@@ -86,6 +87,13 @@ def load(path):
             q1, med, q3 = quartiles(samples)
             stats[(runner, name)] = (med * 1e6, spread(q1, q3, med))
     return micro, floor, macro, stats
+
+
+def combine(passes):
+    """Several passes of one micro benchmark: the median of each statistic
+    over the passes, so one pass that met a disturbed machine is outvoted."""
+    median, q1, q3 = (statistics.median(p[i] for p in passes) for i in range(3))
+    return {"median_ns": median, "q1_ns": q1, "q3_ns": q3, "passes": len(passes)}
 
 
 def quartiles(samples):

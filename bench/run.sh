@@ -26,10 +26,12 @@ slow_runners="gvisor cordon-ptrace"
 case $mode in
 quick)
     runs=5
+    micro_passes=1
     slow_workloads="python_pass gcc_O2_2000_lines"
     ;;
 full)
     runs=9
+    micro_passes=3
     slow_workloads=all
     ;;
 *)
@@ -141,10 +143,15 @@ collect() {
     if [ "$rc" != 0 ]; then note "$runner micro: exit $rc: $(err_head)"; fi
 }
 
-for runner in "${runners[@]}"; do
-    progress "micro under $runner"
-    runner_prefix "$runner"
-    collect micro "$runner" "${prefix[@]}" /bin/sh -c "$probe_in" sh "$mode" <"$PROGS/syscall_cost"
+# Several passes in turn, as for the macro rounds: the machine's state drifts
+# by ±25% on a ~100 ns call between minutes, and one pass per runner would
+# pin each drift on one runner.
+for ((pass = 1; pass <= micro_passes; pass++)); do
+    for runner in "${runners[@]}"; do
+        progress "micro under $runner, pass $pass of $micro_passes"
+        runner_prefix "$runner"
+        collect micro "$runner" "${prefix[@]}" /bin/sh -c "$probe_in" sh "$mode" <"$PROGS/syscall_cost"
+    done
 done
 progress "seccomp floors"
 collect floor floor build/bench/unotify_floor "$mode"
