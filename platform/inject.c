@@ -53,8 +53,13 @@ int fd_channel_open(struct fd_channel *ch, const struct launch_spec *spec, struc
     ch->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (ch->listen_fd < 0)
         return err_set(e, errno, "fd channel socket");
-    if (bind(ch->listen_fd, (struct sockaddr *)&ch->addr, sizeof ch->addr) < 0 ||
-        listen(ch->listen_fd, 4) < 0) {
+    if (bind(ch->listen_fd, (struct sockaddr *)&ch->addr, sizeof ch->addr) < 0) {
+        err_set(e, errno, "fd channel %s", ch->addr.sun_path);
+        close(ch->listen_fd);   /* the path, if any, is not ours to remove */
+        ch->listen_fd = -1;
+        return -1;
+    }
+    if (listen(ch->listen_fd, 4) < 0) {
         err_set(e, errno, "fd channel %s", ch->addr.sun_path);
         fd_channel_close(ch);
         return -1;
