@@ -291,14 +291,15 @@ static void pin_together(pid_t pid, struct pinning *p)
                      sched_setaffinity(pid, sizeof one, &one) == 0;
 }
 
-/* Not for a task that is gone: its pid may be another's by now. */
+/* Not for a task that is gone: its pid may be another's by now. A restore
+ * fails only if the task died since, or if a cpuset took every CPU of the
+ * old mask away; either way there is nothing better to restore. */
 static void unpin(pid_t pid, bool gone, const struct pinning *p)
 {
-    /* Failing only if the task died since: then there is nothing to undo. */
-    if (p->task_pinned && !gone && sched_setaffinity(pid, sizeof p->task, &p->task) < 0)
-        return;
-    if (p->tracer_pinned && sched_setaffinity(0, sizeof p->tracer, &p->tracer) < 0)
-        return;
+    if (p->task_pinned && !gone)
+        (void)sched_setaffinity(pid, sizeof p->task, &p->task);
+    if (p->tracer_pinned)
+        (void)sched_setaffinity(0, sizeof p->tracer, &p->tracer);
 }
 
 long inject_fd(const struct fd_channel *ch, const struct tracee_waiter *w, pid_t pid,
