@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -219,6 +220,17 @@ def update_readme(path, md):
     open(path, "w").write(text[:start] + block + text[end:])
 
 
+def commit():
+    """Which cordon was measured: bench runs the tree as it is, so uncommitted
+    edits are flagged, except in the files a run itself rewrites."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown"
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                              ":!bench/results", ":!README.md"], capture_output=True, text=True)
+    return head.stdout.strip() + (" with uncommitted changes" if changed.stdout.strip() else "")
+
+
 def main():
     if len(sys.argv) not in (5, 6):
         sys.exit("usage: report.py MODE RESULTS NOTES OUT [README]")
@@ -231,7 +243,8 @@ def main():
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
     md = [f"# cordon benchmark ({mode})", "",
-          f"{now} on {m['cpu']}, {m['cpus']} CPUs ({m['kind']}), kernel {m['kernel']}, {m['os']}. "
+          f"{now}, cordon {commit()}, on {m['cpu']}, {m['cpus']} CPUs ({m['kind']}), "
+          f"kernel {m['kernel']}, {m['os']}. "
           "Cells: median ±spread (half the interquartile range, as a share of the median), "
           "and in brackets the ratio to native. `X / gVisor` below 1 means X is faster than gVisor. "
           "— : not measured, the notes at the end say why.",
@@ -261,7 +274,7 @@ def main():
     if len(sys.argv) == 6:
         update_readme(sys.argv[5], text)
 
-    json.dump({"mode": mode, "time": now, "machine": m, "runners": runners, "micro": micro,
+    json.dump({"mode": mode, "time": now, "commit": commit(), "machine": m, "runners": runners, "micro": micro,
                "floor": floor,
                "macro": {r: {n: dict(zip(("q1_ms", "median_ms", "q3_ms"), quartiles(s)), samples_ms=s)
                              for n, s in names.items()}
