@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,6 +49,16 @@ static void answer(int fd, struct seccomp_notif_resp *resp, uint64_t id, long r)
     ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
 }
 
+/* RECV answers ENOENT both for a call withdrawn before it was read (keep
+ * serving) and, at once and forever, when no task uses the filter any more:
+ * retrying then would spin a CPU through the session's teardown. The kernel
+ * flags the second case as POLLHUP on the listener. */
+static bool no_tasks_left(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
@@ -58,9 +69,11 @@ static void *loop_main(void *arg)
     for (;;) {
         memset(req, 0, l->sizes.seccomp_notif);   /* RECV demands a zeroed buffer */
         if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+            if (errno == ENOENT && no_tasks_left(l->fd))
+                break;   /* the session is ending */
             if (errno == EINTR || errno == ENOENT)
-                continue;
-            break;   /* listener gone: the session is ending */
+                continue;   /* a call withdrawn before it was read */
+            break;
         }
         struct call c = {
             .id = req->id, .tid = (pid_t)req->pid, .nr = req->data.nr, .addfd = -1,
