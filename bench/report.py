@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
@@ -221,14 +220,8 @@ def update_readme(path, md):
 
 
 def commit():
-    """Which cordon was measured: bench runs the tree as it is, so uncommitted
-    edits are flagged, except in the files a run itself rewrites."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return "unknown"
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                              ":!bench/results", ":!README.md"], capture_output=True, text=True)
-    return head.stdout.strip() + (" with uncommitted changes" if changed.stdout.strip() else "")
+    """Which cordon was measured, as run.sh noted it when the run began."""
+    return os.environ.get("CORDON_BENCH_COMMIT", "unknown")
 
 
 def main():

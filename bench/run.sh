@@ -40,6 +40,15 @@ full)
     ;;
 esac
 cd "$(dirname "$0")/.."
+# Which cordon is measured, taken now: `make bench` has just brought
+# build/cordon up to date with this tree, and the tree may move during the
+# ten minutes of a run. Uncommitted edits are flagged, except in the files
+# the run itself rewrites.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':!bench/results' ':!README.md' 2>/dev/null)" ]; then
+    commit+=" with uncommitted changes"
+fi
+export CORDON_BENCH_COMMIT=$commit
 CORDON=${CORDON:-build/cordon}
 PROGS=${CORDON_PROGS:-build/progs}
 OUT=${CORDON_BENCH_OUT:-bench/results}
