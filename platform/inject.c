@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/procfs.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -166,19 +167,10 @@ static int process_pidfd(pid_t tid)
     int fd = (int)syscall(SYS_pidfd_open, tid, 0);
     if (fd >= 0 || (errno != EINVAL && errno != ENOENT))   /* 6.9+ says ENOENT */
         return fd < 0 ? -errno : fd;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    _cleanup_close_ int st = open(path, O_RDONLY | O_CLOEXEC);
-    if (st < 0)
-        return -errno;
-    ssize_t n = read(st, buf, sizeof buf - 1);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
-    const char *line = strstr(buf, "\nTgid:");
-    int tgid;
-    if (!line || sscanf(line, "\nTgid: %d", &tgid) != 1)
-        return -ESRCH;
+    pid_t tgid;
+    int r = proc_ids(tid, &tgid, NULL);
+    if (r < 0)
+        return r;
     fd = (int)syscall(SYS_pidfd_open, tgid, 0);
     return fd < 0 ? -errno : fd;
 }

@@ -112,17 +112,22 @@ static int count_argv(const struct call *c, uint64_t argv, uint64_t *argc)
     *argc = 0;
     if (!argv)
         return 0;
-    for (;;) {
-        uint64_t ptrs[64];
-        for (unsigned k = 0; k < 64; k++) {
-            if (guest_read(call_task(c)->mem, argv + (*argc + k) * 8, &ptrs[k], 8) < 0)
-                return -EFAULT;
+    for (uint64_t at = argv;;) {
+        /* Up to the page's end in one read: the array may end just before
+         * an unmapped page, and a read reaching into it would fail whole. */
+        uint64_t ptrs[512];
+        size_t n = (4096 - at % 4096) / 8;
+        if (n == 0)
+            n = 1;   /* a misaligned pointer straddling two pages */
+        if (guest_read(call_task(c)->mem, at, ptrs, n * 8) < 0)
+            return -EFAULT;
+        for (size_t k = 0; k < n; k++)
             if (!ptrs[k]) {
                 *argc += k;
                 return 0;
             }
-        }
-        *argc += 64;
+        *argc += n;
+        at += n * 8;
         if (*argc > (1u << 20))
             return -E2BIG;
     }

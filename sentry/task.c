@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sentry/sentry.h"
+#include "util/procfs.h"
 
 static unsigned bucket(pid_t tid) { return (unsigned)tid % TASK_BUCKETS; }
 
@@ -127,34 +128,13 @@ static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task
     return t;
 }
 
-/* Reads "Tgid:" and "PPid:" of a task the sentry has not met yet. */
-static int proc_status(pid_t tid, pid_t *tgid, pid_t *ppid)
-{
-    char p[64], buf[2048];
-    snprintf(p, sizeof p, "/proc/%d/status", (int)tid);
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -EIO;
-    buf[n] = '\0';
-    char *a = strstr(buf, "\nTgid:"), *b = strstr(buf, "\nPPid:");
-    if (!a || !b)
-        return -EIO;
-    *tgid = (pid_t)atoi(a + 6);
-    *ppid = (pid_t)atoi(b + 6);
-    return 0;
-}
-
 struct task *task_find(struct session *s, pid_t tid)
 {
     struct task *t = lookup(s, tid);
     if (t)
         return t;
     pid_t tgid, ppid;
-    if (proc_status(tid, &tgid, &ppid) < 0)
+    if (proc_ids(tid, &tgid, &ppid) < 0)
         return NULL;
     if (tgid != tid) {
         struct task *leader = lookup(s, tgid);
