@@ -133,12 +133,15 @@ static int count_argv(const struct call *c, uint64_t argv, uint64_t *argc)
     }
 }
 
-static bool in_runtime(const char *host_path)
+/* Whether the guest's native mount namespace has this host file at the
+ * same path: it binds exactly the session's runtime directories. */
+static bool in_runtime(const struct session *s, const char *host_path)
 {
-    static const char *const dirs[] = { "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/" };
-    for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++)
-        if (!strncmp(host_path, dirs[k], strlen(dirs[k])))
+    for (const char *const *r = s->runtime; *r; r++) {
+        size_t n = strlen(*r);
+        if (!strncmp(host_path, *r, n) && host_path[n] == '/')
             return true;
+    }
     return false;
 }
 
@@ -146,7 +149,7 @@ static bool in_runtime(const char *host_path)
 static int native_path(struct session *s, struct inode *i, char *out, size_t size)
 {
     int r = vfs_host_path(s->vfs, i, out, size);
-    if (r >= 0 && in_runtime(out))
+    if (r >= 0 && in_runtime(s, out))
         return 0;
     if (r < 0 && r != -EXDEV)
         return r;

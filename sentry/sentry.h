@@ -49,6 +49,7 @@ struct session {
     struct inode *initial_cwd;
     mode_t initial_umask;
     struct task *tasks[TASK_BUCKETS];
+    const char *const *runtime;     /* host dirs bound at the same path natively */
     char exec_cache[256];           /* host dir of the exec cache */
     bool verbose;
 };

@@ -167,6 +167,7 @@ int session_run(const struct run_options *o)
     s.verbose = o->verbose;
     s.cred = (struct fs_cred){ GUEST_UID, GUEST_GID };
     s.initial_umask = 022;
+    s.runtime = RUNTIME;
 
     struct vfs_options vo = {
         .runtime = RUNTIME, .etc = ETC, .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
