@@ -35,6 +35,7 @@
 #include "platform/launch.h"
 #include "platform/seccomp_notify.h"
 #include "util/cleanup.h"
+#include "util/procfs.h"
 #include "util/seccomp_compat.h"
 
 #ifndef PTRACE_EVENT_STOP
@@ -177,6 +178,19 @@ static unsigned long clone_flags_of(pid_t parent, int event)
     return regs.orig_rax == SYS_clone ? regs.rdi : 0;
 }
 
+/* A new task's first stop, before it has run anything. The PROGRAM is the
+ * one child init ever forks; init's fork event may stay queued behind the
+ * PROGRAM's whole life (waitpid picks any stopped tracee), so the PROGRAM
+ * is recognised here too, or its exit would go unnoticed. */
+static void new_child(struct tracer *t, pid_t pid)
+{
+    pid_t tgid, ppid;
+    if (t->prog_pid == 0 && proc_ids(pid, &tgid, &ppid) == 0 && tgid == pid &&
+        ppid == t->init_pid)
+        t->prog_pid = pid;
+    ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
 static void on_stop(struct tracer *t, pid_t pid, int status)
 {
     int sig = WSTOPSIG(status);
@@ -192,7 +206,7 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
         if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
             ptrace(PTRACE_LISTEN, pid, 0, 0);   /* group stop: stay stopped until SIGCONT */
         else
-            ptrace(PTRACE_CONT, pid, 0, 0);     /* a new child's first stop */
+            new_child(t, pid);
         return;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:

@@ -137,3 +137,15 @@ Test(lifecycle, memory_limit_stops_big_allocation)
     cr_assert(r.status == 137 || (r.status == 1 && strstr(r.err, "MemoryError")),
               "want MemoryError or SIGKILL, got status %d" RUN_CONTEXT, r.status, RUN_CONTEXT_ARGS(&r));
 }
+
+/* A short PROGRAM can live and die while init's fork event is still queued
+ * in the tracer; the session must end all the same, every time. */
+Test(lifecycle, short_programs_always_end)
+{
+    struct run_opts o = { .timeout_s = 5 };
+    for (int k = 0; k < 40; k++) {
+        RUN(r);
+        run_guest(&r, &o, ARGV("/bin/pwd"));
+        assert_run(&r, 0, "/home/user\n");
+    }
+}
