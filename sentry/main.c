@@ -22,6 +22,8 @@ static const char USAGE[] =
     "  --cwd DIR           guest working directory (default /home/user)\n"
     "  --memory BYTES      memory limit, with K, M or G suffix (cgroup)\n"
     "  --pids N            process and thread limit (cgroup)\n"
+    "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
+    "                      mounts, canaries; flags add to it\n"
     "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
     "                      when the kernel has user notification with ADDFD,\n"
     "                      else ptrace), seccomp or ptrace\n"
@@ -72,7 +74,7 @@ static int parse_timeout(const char *s, unsigned *ms)
     return *ms ? 0 : -1;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION };
+enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -83,6 +85,7 @@ static int cmd_run(int argc, char **argv)
         { "memory", required_argument, NULL, OPT_MEMORY },
         { "pids", required_argument, NULL, OPT_PIDS },
         { "platform", required_argument, NULL, OPT_PLATFORM },
+        { "policy", required_argument, NULL, OPT_POLICY },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -129,6 +132,9 @@ static int cmd_run(int argc, char **argv)
             else
                 return usage_error("--platform: unknown platform '%s' (auto, seccomp or ptrace)",
                                    optarg);
+            break;
+        case OPT_POLICY:
+            o.policy = optarg;
             break;
         case 'v':
             o.verbose = true;

@@ -17,6 +17,7 @@
 
 #include "fs/vfs.h"
 #include "platform/platform.h"
+#include "sentry/policy.h"
 
 /* What CLONE_FS shares: Linux keeps cwd and umask together in fs_struct. */
 struct fs_ctx {
@@ -51,6 +52,7 @@ struct session {
     struct task *tasks[TASK_BUCKETS];
     const char *const *runtime;     /* host dirs bound at the same path natively */
     char exec_cache[256];           /* host dir of the exec cache */
+    struct policy *policy;          /* NULL: defaults only */
     bool verbose;
 };
 

@@ -174,6 +174,10 @@ int session_run(const struct run_options *o)
         .user_name = "user", .home = "/home/user", .hostname = "cordon",
     };
     struct err e = { 0 };
+    if (o->policy && policy_load(o->policy, &s.policy, &e) < 0) {
+        err_print(&e);
+        return 125;
+    }
     if (vfs_create(&vo, &s.vfs, &e) < 0) {
         err_print(&e);
         return 125;

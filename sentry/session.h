@@ -12,6 +12,7 @@ struct run_options {
     const char *const *argv;       /* PROGRAM ARGS... */
     const char *const *extra_env;  /* NAME=VALUE, NULL-terminated */
     const char *cwd;
+    const char *policy;            /* --policy FILE, or NULL */
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;

@@ -2,6 +2,8 @@
  * (guest's code; 2 usage; 124 timeout; 126 not executable; 127 not found). */
 #include "tests/integration/harness.h"
 
+#include <unistd.h>
+
 TestSuite(cli, .timeout = 60);
 
 Test(cli, help_prints_usage_to_stdout)
@@ -96,4 +98,40 @@ Test(cli, quiet_by_default)
     run_sh(&r, NULL, "echo out; echo err >&2");
     assert_run(&r, 0, "out\n");
     cr_assert_str_eq(r.err, "err\n", "cordon wrote to stderr without -v" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+}
+
+/* A policy file that is not what cordon understands stops the session before
+ * the guest starts, naming the file and where it went wrong. */
+static void assert_policy_rejected(const char *text, const char *why)
+{
+    char path[] = "/tmp/cordon-policy-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    RUN(r);
+    run_cordon_cli(&r, NULL, ARGV("run", "--policy", path, "--", "/bin/echo", "RAN"));
+    unlink(path);
+    assert_status(&r, 125);
+    assert_contains(&r, err, path);
+    assert_contains(&r, err, why);
+    assert_out(&r, "");
+}
+
+Test(cli, policy_syntax_error_names_the_line)
+{
+    assert_policy_rejected("{\n  \"egress\": [\n", ":3: unexpected end of file");
+}
+
+Test(cli, policy_unknown_key_is_refused)
+{
+    assert_policy_rejected("{\"egres\": []}", "unknown key \"egres\"");
+}
+
+Test(cli, policy_missing_file_is_refused)
+{
+    RUN(r);
+    run_cordon_cli(&r, NULL, ARGV("run", "--policy", "/nonexistent/p.json", "--", "/bin/true"));
+    assert_status(&r, 125);
+    assert_contains(&r, err, "/nonexistent/p.json: No such file or directory");
 }
