@@ -276,6 +276,9 @@ static int init_main(void *arg)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);   /* the sentry blocks signals it reads via signalfd */
     wait_go(a);                              /* id maps written, cgroup joined, traced */
+    for (int k = 0; a->spec->stdio && k < 3; k++)
+        if (dup2(a->spec->stdio[k], k) < 0)
+            init_fail(a, errno, "the guest's stdio");
     become_guest(a);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  /* after the id change, which clears it */
 

@@ -135,6 +135,8 @@ struct launch_spec {
     const char *cgroup_name;   /* NULL: no cgroup */
     uint64_t memory_limit;     /* 0: none */
     uint64_t pids_limit;       /* 0: none */
+    const int *stdio;          /* host fds (each > 2) that become the guest's 0, 1, 2;
+                                  NULL: the sentry's own */
     bool verbose;
 };
 

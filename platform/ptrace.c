@@ -411,6 +411,12 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
         alive = reap(&t);
     }
     tfd = t.tfd;   /* closed by await_event when it fired */
+    /* A session runs many trees: the loop ends at POLLHUP once the tree is
+     * gone, and its thread and listener must not outlive it. */
+    if (!ptrace_platform) {
+        pthread_join(th, NULL);
+        close(g.listener);
+    }
     if (spec->cgroup_name)
         cgroup_destroy(spec->cgroup_name);
     *timed_out = t.timed_out;

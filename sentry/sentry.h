@@ -53,6 +53,10 @@ struct session {
     const char *const *runtime;     /* host dirs bound at the same path natively */
     char exec_cache[256];           /* host dir of the exec cache */
     struct policy *policy;          /* NULL: defaults only */
+    enum platform_kind platform;    /* concrete, chosen at creation */
+    uid_t host_uid;                 /* what the guest runs as on the host */
+    gid_t host_gid;
+    uint64_t memory, pids;          /* cgroup limits of each exec's tree; 0: none */
     bool verbose;
 };
 
@@ -65,6 +69,9 @@ struct task *task_find(struct session *s, pid_t tid);
 void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long clone_flags);
 void task_exec(struct session *s, pid_t tid, pid_t former);
 void task_exit(struct session *s, pid_t tid);
+/* Drops every task left when a guest tree has ended (killed ones report no
+ * exit), so a long-lived session keeps no fds of past execs. */
+void task_forget_all(struct session *s);
 
 /* The exec stop (sentry/exec.c). */
 int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);

@@ -30,11 +30,12 @@ static const char *const ETC[] = {
     NULL,
 };
 
-static int fail(const char *msg, const char *arg, int code)
+/* Messages about an exec go where its guest writes its errors. */
+static int fail(int fd, const char *msg, const char *arg, int code)
 {
-    fprintf(stderr, "cordon: ");
-    fprintf(stderr, msg, arg);
-    fputc('\n', stderr);
+    dprintf(fd, "cordon: ");
+    dprintf(fd, msg, arg);
+    dprintf(fd, "\n");
     return code;
 }
 
@@ -48,7 +49,7 @@ static const char *env_get(const char *const *env, const char *name)
 }
 
 /* The guest's clean environment: defaults, then --env (which may override). */
-static char **build_env(const struct run_options *o)
+static char **build_env(const char *const *extra_env)
 {
     static char term[256];
     const char *t = getenv("TERM");
@@ -58,7 +59,7 @@ static char **build_env(const struct run_options *o)
         "LOGNAME=user", "LANG=C.UTF-8", term,
     };
     size_t nd = sizeof defaults / sizeof *defaults, ne = 0;
-    while (o->extra_env[ne])
+    while (extra_env && extra_env[ne])
         ne++;
     char **env = calloc(nd + ne + 1, sizeof *env);
     if (!env)
@@ -68,19 +69,19 @@ static char **build_env(const struct run_options *o)
         size_t nlen = strcspn(defaults[d], "=") + 1;
         bool overridden = false;
         for (size_t e = 0; e < ne; e++)
-            overridden |= !strncmp(o->extra_env[e], defaults[d], nlen);
+            overridden |= !strncmp(extra_env[e], defaults[d], nlen);
         if (!overridden)
             env[k++] = (char *)defaults[d];
     }
     for (size_t e = 0; e < ne; e++)
-        env[k++] = (char *)o->extra_env[e];
+        env[k++] = (char *)extra_env[e];
     return env;
 }
 
 /* Finds PROGRAM the way execvp would, in the guest's VFS: 0 with the guest
  * path in out, or the exit status to fail with (126/127, message printed). */
 static int find_program(struct session *s, const char *prog, const char *path_env, char *out,
-                        size_t size)
+                        size_t size, int errfd)
 {
     int best = -ENOENT;
     char cand[PATH_MAX];
@@ -116,8 +117,8 @@ static int find_program(struct session *s, const char *prog, const char *path_en
         p += n + 1;
     }
     if (best == -ENOENT)
-        return fail("%s: not found", prog, 127);
-    return fail("%s: permission denied (not an executable file)", prog, 126);
+        return fail(errfd, "%s: not found", prog, 127);
+    return fail(errfd, "%s: permission denied (not an executable file)", prog, 126);
 }
 
 static int make_exec_cache(struct session *s)
@@ -153,9 +154,8 @@ static void remove_exec_cache(struct session *s)
     rmdir(s->exec_cache);
 }
 
-int session_run(const struct run_options *o)
+struct session *session_create(const struct run_options *o)
 {
-    static struct session s;   /* one per process: the sentry is the session */
     /* Every directory the guest opens keeps a placeholder fd in the sentry
      * for the session's life: take the whole hard limit. */
     struct rlimit nofile;
@@ -163,87 +163,135 @@ int session_run(const struct run_options *o)
         nofile.rlim_cur = nofile.rlim_max;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    pthread_mutex_init(&s.lock, NULL);
-    s.verbose = o->verbose;
-    s.cred = (struct fs_cred){ GUEST_UID, GUEST_GID };
-    s.initial_umask = 022;
-    s.runtime = RUNTIME;
+    struct session *s = calloc(1, sizeof *s);
+    if (!s) {
+        fail(2, "%s", "out of memory", 125);
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->verbose = o->verbose;
+    s->cred = (struct fs_cred){ GUEST_UID, GUEST_GID };
+    s->initial_umask = 022;
+    s->runtime = RUNTIME;
+    s->memory = o->memory;
+    s->pids = o->pids;
 
     struct vfs_options vo = {
         .runtime = RUNTIME, .etc = ETC, .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
         .user_name = "user", .home = "/home/user", .hostname = "cordon",
     };
     struct err e = { 0 };
-    if (o->policy && policy_load(o->policy, &s.policy, &e) < 0) {
+    if ((o->policy && policy_load(o->policy, &s->policy, &e) < 0) ||
+        vfs_create(&vo, &s->vfs, &e) < 0 || platform_choose(o->platform, &s->platform, &e) < 0) {
         err_print(&e);
-        return 125;
+        session_destroy(s);
+        return NULL;
     }
-    if (vfs_create(&vo, &s.vfs, &e) < 0) {
-        err_print(&e);
-        return 125;
-    }
-    uid_t host_uid = geteuid() == 0 ? HOST_UID_BASE + (uid_t)getpid() : geteuid();
-    gid_t host_gid = geteuid() == 0 ? HOST_UID_BASE + (gid_t)getpid() : getegid();
-    vfs_set_host_ids(s.vfs, host_uid, host_gid);
-
-    int r = vfs_chdirat(s.vfs, vfs_root(s.vfs), o->cwd, &s.cred, &s.initial_cwd);
+    s->host_uid = geteuid() == 0 ? HOST_UID_BASE + (uid_t)getpid() : geteuid();
+    s->host_gid = geteuid() == 0 ? HOST_UID_BASE + (gid_t)getpid() : getegid();
+    vfs_set_host_ids(s->vfs, s->host_uid, s->host_gid);
+    int r = make_exec_cache(s);
     if (r < 0) {
-        fprintf(stderr, "cordon: --cwd %s: %s\n", o->cwd, strerror(-r));
+        fprintf(stderr, "cordon: exec cache %s: %s\n", s->exec_cache, strerror(-r));
+        s->exec_cache[0] = '\0';
+        session_destroy(s);
+        return NULL;
+    }
+    if (o->verbose)
+        fprintf(stderr, "cordon: platform %s (%s), guest uid %u on the host\n",
+                platform_name(s->platform),
+                s->platform == PLATFORM_SECCOMP ? "user notification + ptrace"
+                                                : "every serviced call a ptrace stop",
+                (unsigned)s->host_uid);
+    return s;
+}
+
+void session_destroy(struct session *s)
+{
+    if (!s)
+        return;
+    if (s->exec_cache[0])
+        remove_exec_cache(s);
+    if (s->initial_cwd)
+        inode_put(s->initial_cwd);
+    if (s->vfs)
+        vfs_destroy(s->vfs);
+    if (s->policy)
+        policy_free(s->policy);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res)
+{
+    struct exec_result dummy;
+    res = res ? res : &dummy;
+    *res = (struct exec_result){ .code = -1 };
+    int errfd = x->stdio ? x->stdio[2] : 2;
+    const char *cwd = x->cwd ? x->cwd : "/home/user";
+    struct inode *dir;
+    int r = vfs_chdirat(s->vfs, vfs_root(s->vfs), cwd, &s->cred, &dir);
+    if (r < 0) {
+        dprintf(errfd, "cordon: --cwd %s: %s\n", cwd, strerror(-r));
         return 125;
     }
-    _cleanup_free_ char **env = build_env(o);
+    if (s->initial_cwd)
+        inode_put(s->initial_cwd);
+    s->initial_cwd = dir;
+    _cleanup_free_ char **env = build_env(x->extra_env);
     if (!env)
-        return fail("%s", "out of memory", 125);
+        return fail(errfd, "%s", "out of memory", 125);
     static char exec_path[PATH_MAX];
-    r = find_program(&s, o->argv[0], env_get((const char *const *)env, "PATH"), exec_path,
-                     sizeof exec_path);
+    r = find_program(s, x->argv[0], env_get((const char *const *)env, "PATH"), exec_path,
+                     sizeof exec_path, errfd);
     if (r)
         return r;
-    if ((r = make_exec_cache(&s)) < 0) {
-        fprintf(stderr, "cordon: exec cache %s: %s\n", s.exec_cache, strerror(-r));
-        return 125;
-    }
 
-    enum platform_kind platform;
-    if (platform_choose(o->platform, &platform, &e) < 0) {
-        err_print(&e);
-        return 125;
-    }
     static struct sys_filter_row rows[SYSCALL_MAX];
     for (unsigned k = 0; k < SYSCALL_MAX; k++)
         rows[k] = syscall_table[k].row;
     char cgname[64];
     snprintf(cgname, sizeof cgname, "session-%d", (int)getpid());
-    bool cgroup = o->memory || o->pids;
+    bool cgroup = s->memory || s->pids;
     struct launch_spec spec = {
-        .platform = platform, .argv = o->argv, .envp = (const char *const *)env, .exec_path = exec_path,
-        .runtime = RUNTIME, .exec_cache = s.exec_cache, .hostname = "cordon",
-        .guest_uid = GUEST_UID, .guest_gid = GUEST_GID, .host_uid = host_uid,
-        .host_gid = host_gid, .table = rows, .table_len = SYSCALL_MAX,
-        .cgroup_name = cgroup ? cgname : NULL, .memory_limit = o->memory,
-        .pids_limit = o->pids, .verbose = o->verbose,
+        .platform = s->platform, .argv = x->argv, .envp = (const char *const *)env,
+        .exec_path = exec_path, .runtime = RUNTIME, .exec_cache = s->exec_cache,
+        .hostname = "cordon", .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
+        .host_uid = s->host_uid, .host_gid = s->host_gid, .table = rows,
+        .table_len = SYSCALL_MAX, .cgroup_name = cgroup ? cgname : NULL,
+        .memory_limit = s->memory, .pids_limit = s->pids, .verbose = s->verbose,
+        .stdio = x->stdio,
     };
-    if (o->verbose)
-        fprintf(stderr, "cordon: platform %s (%s), guest uid %u on the host\n",
-                platform_name(platform),
-                platform == PLATFORM_SECCOMP ? "user notification + ptrace"
-                                             : "every serviced call a ptrace stop",
-                (unsigned)host_uid);
     struct sentry_hooks hooks;
-    session_hooks(&s, &hooks);
+    session_hooks(s, &hooks);
     int status;
-    bool timed_out;
-    r = platform_run(&spec, &hooks, o->timeout_ms, &status, &timed_out, &e);
-    remove_exec_cache(&s);
+    struct err e = { 0 };
+    r = platform_run(&spec, &hooks, x->timeout_ms, &status, &res->timed_out, &e);
+    task_forget_all(s);
     if (r < 0) {
-        err_print(&e);
+        err_print_fd(&e, errfd);
         return 125;
     }
-    if (timed_out) {
-        fprintf(stderr, "cordon: timeout after %g s\n", o->timeout_ms / 1000.0);
+    if (res->timed_out) {
+        dprintf(errfd, "cordon: timeout after %g s\n", x->timeout_ms / 1000.0);
+        res->signal = SIGKILL;
         return 124;
     }
     if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
+        return res->code = WEXITSTATUS(status);
+    res->signal = WTERMSIG(status);
+    return 128 + res->signal;
+}
+
+int session_run(const struct run_options *o)
+{
+    struct session *s = session_create(o);
+    if (!s)
+        return 125;
+    struct exec_request x = {
+        .argv = o->argv, .extra_env = o->extra_env, .cwd = o->cwd, .timeout_ms = o->timeout_ms,
+    };
+    int status = session_exec(s, &x, NULL);
+    session_destroy(s);
+    return status;
 }

@@ -1,5 +1,7 @@
-/* sentry/session.h — one sandbox session: VFS + policy + guest tree.
- * `cordon run` is a one-shot session. */
+/* sentry/session.h — one sandbox session: VFS + policy + settings, created
+ * once, running many guest trees over its life (one per exec). `cordon run`
+ * is a one-shot session (create, one exec, destroy); `cordon serve` keeps a
+ * session per sentry process for as long as its tenant wants it. */
 #ifndef CORDON_SENTRY_SESSION_H
 #define CORDON_SENTRY_SESSION_H
 
@@ -19,6 +21,34 @@ struct run_options {
     enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
 };
+
+struct session;
+
+/* One guest tree: what an exec request names. */
+struct exec_request {
+    const char *const *argv;       /* PROGRAM ARGS... */
+    const char *const *extra_env;  /* NAME=VALUE, NULL-terminated; may be NULL */
+    const char *cwd;               /* guest directory; NULL: /home/user */
+    const int *stdio;              /* host fds for the guest's 0, 1, 2; NULL: the sentry's */
+    unsigned timeout_ms;           /* 0: none */
+};
+
+/* How an exec ended, beyond cordon's exit status. */
+struct exec_result {
+    int code;         /* exit code, or -1 when a signal ended it */
+    int signal;       /* the signal that ended it, or 0 */
+    bool timed_out;
+};
+
+/* Sets the session up from the session-wide options of o (policy, limits,
+ * platform, verbosity; argv, env, cwd and timeout are per exec). Prints
+ * the reason and returns NULL on failure. */
+struct session *session_create(const struct run_options *o);
+/* Runs one guest tree to its end and returns cordon's exit status for it
+ * (PROGRAM's, 128+N, 124, 125, 126, 127); res (optional) gets the detail.
+ * Messages for the user go to the guest's stderr. */
+int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res);
+void session_destroy(struct session *s);
 
 /* Runs the session to the end; returns cordon's exit status. */
 int session_run(const struct run_options *o);

@@ -186,3 +186,13 @@ void task_exit(struct session *s, pid_t tid)
     unlink_task(s, t);
     task_free(t);
 }
+
+void task_forget_all(struct session *s)
+{
+    for (unsigned b = 0; b < TASK_BUCKETS; b++)
+        while (s->tasks[b]) {
+            struct task *t = s->tasks[b];
+            s->tasks[b] = t->next;
+            task_free(t);
+        }
+}

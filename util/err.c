@@ -15,10 +15,16 @@ int err_set(struct err *e, int code, const char *fmt, ...)
     return -1;
 }
 
-void err_print(const struct err *e)
+void err_print_fd(const struct err *e, int fd)
 {
     if (e->code)
-        fprintf(stderr, "cordon: %s: %s\n", e->msg, strerror(e->code));
+        dprintf(fd, "cordon: %s: %s\n", e->msg, strerror(e->code));
     else
-        fprintf(stderr, "cordon: %s\n", e->msg);
+        dprintf(fd, "cordon: %s\n", e->msg);
+}
+
+void err_print(const struct err *e)
+{
+    fflush(stderr);
+    err_print_fd(e, 2);
 }

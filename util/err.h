@@ -22,5 +22,7 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 
 /* Prints "cordon: MSG[: strerror]" to stderr. */
 void err_print(const struct err *e);
+/* The same, to fd (a session's exec reports to its guest's stderr). */
+void err_print_fd(const struct err *e, int fd);
 
 #endif
