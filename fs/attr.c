@@ -31,6 +31,13 @@ void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out)
         mem_stat(i, out);
 }
 
+bool vfs_btime(struct vfs *v, struct inode *i, struct timespec *out)
+{
+    (void)v;
+    *out = i->btime;
+    return i->layer == LAYER_MEM;
+}
+
 int vfs_statat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
                const struct fs_cred *c, struct stat *out)
 {

@@ -35,7 +35,7 @@ int dev_open(struct inode *i, int flags)
 {
     /* O_NOCTTY: opening the sentry's terminal must not make it the
      * sentry's controlling one. */
-    int fd = open(i->devpath, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)) |
+    int fd = open(i->devpath, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) |
                                   O_NOCTTY | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
 }

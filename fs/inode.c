@@ -44,7 +44,7 @@ struct inode *inode_alloc(struct vfs *v, enum layer l, mode_t mode, uid_t uid, g
     if (l == LAYER_MEM)
         i->ino = v->next_ino++;
     time_now(&i->mtime);
-    i->atime = i->ctime = i->mtime;
+    i->atime = i->ctime = i->btime = i->mtime;
     /* The first cookies belong to "." and "..". */
     i->next_cookie = 3;
     i->all_next = v->all;
@@ -185,6 +185,7 @@ void inode_free(struct inode *i)
         v->all = i->all_next;
     if (i->all_next)
         i->all_next->all_prev = i->all_prev;
+    xattr_free_all(i);
     free(i->name);
     free(i->slots);
     free(i->target);

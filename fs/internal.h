@@ -42,6 +42,7 @@ struct hnode {
 };
 
 struct dentry;
+struct xattr;
 
 /* A directory's entries in creation order; a removed entry leaves a hole so
  * the cookies the guest holds stay meaningful (see memfs.c). */
@@ -77,7 +78,8 @@ struct inode {
     gid_t gid;
     nlink_t nlink;
     ino_t ino;
-    struct timespec atime, mtime, ctime;
+    struct timespec atime, mtime, ctime, btime;
+    struct xattr *xattrs;   /* user.* of memory inodes (xattr.c) */
     int memfd;          /* regular memory file: its data */
     int placeholder;    /* dirs and symlinks, created on first open */
     struct hnode obj, ph;
@@ -92,6 +94,7 @@ struct inode {
 
     /* symlinks (both layers) */
     char *target;
+    bool magic;         /* a /proc magic link (fd/N, exe, cwd, root) */
 
     /* devices: the host node opened in their place */
     char *devpath;
@@ -153,6 +156,9 @@ ssize_t mem_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void mem_stat(struct inode *i, struct stat *out);
 void dentry_free_all(struct vfs *v);
 
+/* xattr.c */
+void xattr_free_all(struct inode *i);
+
 /* hostfs.c */
 uid_t host_map_id(uid_t id);
 int host_graft(struct vfs *v, const char *hostpath, struct inode **out);
@@ -170,10 +176,15 @@ int dev_open(struct inode *i, int flags);
 /* namei.c */
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 
+/* resolve: openat2's RESOLVE_* flags (0 for every other call). root is
+ * where "/" and ".." stop: the session root, or under RESOLVE_BENEATH and
+ * RESOLVE_IN_ROOT the directory the walk started from (NULL = session root). */
 struct walker {
     struct vfs *v;
     const struct fs_cred *c;
     int links;
+    unsigned resolve;
+    struct inode *root;
 };
 
 struct nameparent {

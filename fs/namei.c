@@ -1,6 +1,8 @@
 /* fs/namei.c — the path walk: the one place that knows components, "." and
  * "..", symlinks (FS_MAXLINKS per walk, like Linux's 40), trailing slashes,
- * search permission and the crossing between layers.
+ * search permission, the crossing between layers, and openat2's RESOLVE_*
+ * restrictions on all of these (so every caller that walks gets them the
+ * same way).
  *
  * Symlinks are followed by walking their target from the directory holding
  * the link, recursively; the recursion is bounded because each level
@@ -9,8 +11,23 @@
 #include "fs/internal.h"
 
 #include <errno.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <unistd.h>
+
+#define RESOLVE_SCOPED (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
+
+/* The mount an inode belongs to, as RESOLVE_NO_XDEV sees it: each host
+ * graft is a bind mount of its own, the memory layer is the root mount. */
+static const struct inode *mount_of(const struct inode *i)
+{
+    return i->layer == LAYER_HOST ? i->graft : NULL;
+}
+
+static struct inode *walk_root(const struct walker *w)
+{
+    return w->root ? w->root : w->v->root;
+}
 
 /* Replaces the reference in *pos by one on next. */
 static void move_to(struct inode **pos, struct inode *next)
@@ -22,6 +39,14 @@ static void move_to(struct inode **pos, struct inode *next)
 
 int namei_link_target(struct walker *w, struct inode *link, const char **target)
 {
+    /* In the kernel's order: pick_link(), then nd_jump_link() for magic
+     * links, which scoped lookups may never take. */
+    if (w->resolve & RESOLVE_NO_SYMLINKS)
+        return -ELOOP;
+    if (link->magic && (w->resolve & RESOLVE_NO_MAGICLINKS))
+        return -ELOOP;
+    if (link->magic && (w->resolve & RESOLVE_SCOPED))
+        return -EXDEV;
     if (++w->links > FS_MAXLINKS)
         return -ELOOP;
     if (!link->target[0])
@@ -45,17 +70,37 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
         return 0;
     }
     if (len == 2 && name[0] == '.' && name[1] == '.') {
-        /* At the root ".." stays there; a graft root's parent is the memory
-         * directory it hangs in; a removed directory has none. */
-        *next = dir == w->v->root ? dir : dir->parent;
-        return *next ? 0 : -ENOENT;
+        /* At the root ".." stays there (RESOLVE_BENEATH: may not climb out
+         * of its start); a graft root's parent is the memory directory it
+         * hangs in; a removed directory has none. */
+        if (dir == walk_root(w) && (w->resolve & RESOLVE_BENEATH))
+            return -EXDEV;
+        *next = dir == walk_root(w) || dir == w->v->root ? dir : dir->parent;
+        if (!*next)
+            return -ENOENT;
+    } else if (dir->layer == LAYER_HOST) {
+        r = host_lookup(dir, name, len, next);
+        if (r < 0)
+            return r;
+    } else {
+        struct dentry *d = dir->dead ? NULL : dcache_find(dir, name, len);
+        if (!d)
+            return -ENOENT;
+        *next = d->child;
     }
-    if (dir->layer == LAYER_HOST)
-        return host_lookup(dir, name, len, next);
-    struct dentry *d = dir->dead ? NULL : dcache_find(dir, name, len);
-    if (!d)
-        return -ENOENT;
-    *next = d->child;
+    if ((w->resolve & RESOLVE_NO_XDEV) && mount_of(*next) != mount_of(dir))
+        return -EXDEV;
+    return 0;
+}
+
+/* An absolute path or symlink target restarts at the walk's root. */
+static int jump_root(struct walker *w, struct inode **pos)
+{
+    if (w->resolve & RESOLVE_BENEATH)
+        return -EXDEV;
+    if ((w->resolve & RESOLVE_NO_XDEV) && mount_of(*pos) != mount_of(walk_root(w)))
+        return -EXDEV;
+    move_to(pos, walk_root(w));
     return 0;
 }
 
@@ -81,8 +126,11 @@ static int walk(struct walker *w, struct inode **pos, const char *path, size_t l
                 bool follow)
 {
     const char *p = path, *end = path + len;
-    if (len && *p == '/')
-        move_to(pos, w->v->root);
+    if (len && *p == '/') {
+        int r = jump_root(w, pos);
+        if (r < 0)
+            return r;
+    }
     for (;;) {
         while (p < end && *p == '/')
             p++;
@@ -158,7 +206,11 @@ int namei_parent(struct walker *w, struct inode *start, const char *path,
     struct inode *pos = start_dir(w, start);
     inode_get(pos);
     if (end == 0) {
-        move_to(&pos, w->v->root);
+        r = jump_root(w, &pos);
+        if (r < 0) {
+            inode_put(pos);
+            return r;
+        }
         np->dir = pos;
         np->type = LAST_ROOT;
         np->len = 0;

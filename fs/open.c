@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 static int access_mask(int flags)
@@ -14,18 +15,15 @@ static int access_mask(int flags)
     return (flags & O_TRUNC) ? m | W_OK : m;
 }
 
-/* An O_PATH open: a handle whose fstat leads back to the inode. */
+/* An O_PATH open: a handle whose fstat leads back to the inode. seccomp's
+ * ADDFD (like pidfd_getfd) refuses O_PATH files, so the guest gets the
+ * inode's placeholder opened for neither reading nor writing (access mode
+ * 3): read and write on it fail with EBADF, as on an O_PATH fd, and it
+ * grants nothing of the file's data. */
 static int open_path(struct inode *i)
 {
-    if (S_ISDIR(i->mode) || S_ISLNK(i->mode)) {
-        int ph = inode_placeholder(i);
-        return ph < 0 ? ph : fd_reopen(ph, O_PATH);
-    }
-    if (inode_is_memfile(i))
-        return fd_reopen(i->memfd, O_PATH);
-    if (i->layer == LAYER_HOST)
-        return host_open(i, O_PATH);
-    return i->devpath ? dev_open(i, O_PATH) : -ENXIO;
+    int ph = inode_placeholder(i);
+    return ph < 0 ? ph : fd_reopen(ph, O_ACCMODE);
 }
 
 static int open_inode(struct inode *i, int flags, bool created, const struct fs_cred *c)
@@ -109,19 +107,63 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
     return r;
 }
 
+/* O_TMPFILE: a memory file with no name, made as a create in `dir` would
+ * be (the kernel's vfs_tmpfile(): write and search permission on dir). */
+static int open_tmpfile(struct walker *w, struct inode *start, const char *path, int flags,
+                        mode_t mode, struct inode **out)
+{
+    struct inode *dir;
+    int r = namei_walk(w, start, path, !(flags & O_NOFOLLOW), &dir);
+    if (r < 0)
+        return r;
+    if (!S_ISDIR(dir->mode))
+        r = -ENOTDIR;
+    else if (dir->layer == LAYER_HOST)
+        r = -EROFS;
+    else
+        r = perm_may_create(dir, w->c);
+    if (r == 0)
+        r = mem_new(w->v, S_IFREG | (mode & 07777), w->c->uid,
+                    dir->mode & S_ISGID ? dir->gid : w->c->gid, out);
+    inode_put(dir);
+    if (r < 0)
+        return r;
+    /* Once the sentry forgets the inode, the guest's fstat of it shows
+     * the memfd itself: give that the owner and permission bits the file
+     * has (a memfd's exec bits are sealed off). */
+    if (fchown((*out)->memfd, w->v->host_uid, w->v->host_gid) < 0 ||
+        fchmod((*out)->memfd, mode & 0666) < 0) {
+        r = -errno;
+        inode_put(*out);
+    }
+    return r;
+}
+
 int vfs_openat(struct vfs *v, struct inode *start, const char *path, int flags,
                mode_t mode, const struct fs_cred *c, int *hostfd)
 {
+    return vfs_openat2(v, start, path, flags, mode, 0, c, hostfd);
+}
+
+int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
+                mode_t mode, unsigned resolve, const struct fs_cred *c, int *hostfd)
+{
     struct walker w = WALKER(v, c);
-    if ((flags & O_TMPFILE) == O_TMPFILE)
-        return -EOPNOTSUPP;
+    w.resolve = resolve;
+    if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+        w.root = start;
     if ((flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY))
         return -EINVAL;
     struct inode *i;
     bool created = false;
-    int r = (flags & O_CREAT) && !(flags & O_PATH)
+    bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE && !(flags & O_PATH);
+    int r = tmpfile ? open_tmpfile(&w, start, path, flags, mode, &i)
+          : (flags & O_CREAT) && !(flags & O_PATH)
                 ? open_create(&w, start, path, flags, mode, &i, &created)
                 : namei_walk(&w, start, path, !(flags & O_NOFOLLOW), &i);
+    created |= tmpfile;
+    if (tmpfile)
+        flags &= ~O_DIRECTORY;
     if (r < 0)
         return r;
     r = open_inode(i, flags, created, c);

@@ -105,10 +105,21 @@ void vfs_set_host_ids(struct vfs *v, uid_t host_uid, gid_t host_gid);
  * O_CLOEXEC is the caller's business (it applies to the guest's fd). */
 int vfs_openat(struct vfs *v, struct inode *start, const char *path, int flags,
                mode_t mode, const struct fs_cred *c, int *hostfd);
+/* openat2(2): vfs_openat with the walk restricted by `resolve` (RESOLVE_*;
+ * the caller has validated the flags). Under RESOLVE_BENEATH/IN_ROOT,
+ * `start` is the scope: "/" and ".." stop there, even for absolute paths.
+ * O_TMPFILE (with the caller's validation of O_DIRECTORY and write access)
+ * makes an unnamed memory file in the directory `path` names; like a file
+ * unlinked while open, it is the guest's fd alone from then on. */
+int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
+                mode_t mode, unsigned resolve, const struct fs_cred *c, int *hostfd);
 
 int vfs_statat(struct vfs *v, struct inode *start, const char *path, unsigned flags,
                const struct fs_cred *c, struct stat *out);
 void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out);
+/* statx's birth time: known for memory inodes (false for the runtime
+ * layer, whose host stat the VFS keeps without it). */
+bool vfs_btime(struct vfs *v, struct inode *i, struct timespec *out);
 
 /* access(2): mode is F_OK or a mask of R_OK|W_OK|X_OK. */
 int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
@@ -172,6 +183,23 @@ ssize_t vfs_dir_path(struct vfs *v, struct inode *dir, char *buf, size_t size);
 ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, size_t len);
 
 void vfs_statfs(struct vfs *v, struct inode *i, struct statfs *out);
+
+/* Extended attributes, as tmpfs keeps them for an unprivileged user:
+ * user.* on regular files and directories of the memory layer; trusted.*
+ * reads as absent and cannot be written, nor can security.*; system.* is
+ * EOPNOTSUPP; the runtime layer has none and is read-only (EROFS). The
+ * caller has checked the name's length (1..XATTR_NAME_MAX), the flags and
+ * the value's size (XATTR_SIZE_MAX). size 0 asks for the length.
+ * vfs_setxattr with value NULL removes the name. */
+ssize_t vfs_getxattr(struct vfs *v, struct inode *i, const char *name, void *buf,
+                     size_t size, const struct fs_cred *c);
+ssize_t vfs_listxattr(struct vfs *v, struct inode *i, char *buf, size_t size);
+int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *value,
+                 size_t size, int flags, const struct fs_cred *c);
+/* For an object outside the VFS (a pipe, a socket, an unlinked memory file
+ * still open): 0 when the name is a user.* one the host may be asked
+ * about, else the errno tmpfs gives an unprivileged user. */
+int vfs_xattr_foreign(const char *name, bool write);
 
 /* For exec: the inode's file as a host fd opened O_RDONLY (data of a memory
  * file, or the host file), owned by the caller; -errno on failure. */

@@ -1,8 +1,9 @@
 /* sentry/sys_file.c — open, stat, access, readlink, metadata changes,
- * statfs, mknod and xattrs: the file calls, carried out in the VFS.
+ * statfs and mknod: the file calls, carried out in the VFS.
  * Each legacy form (open, stat, chmod, ...) is its *at form with AT_FDCWD. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/stat.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -22,42 +23,147 @@
 
 /* ---- open ---------------------------------------------------------------- */
 
-static long do_open(struct session *s, struct call *c, int dirfd, int k, int flags, mode_t mode)
+/* The kernel's VALID_OPEN_FLAGS and what O_PATH may be combined with.
+ * glibc's 64-bit O_LARGEFILE is 0 and its __O_TMPFILE includes
+ * O_DIRECTORY: the kernel's own bits are needed here. */
+#define KERNEL_O_LARGEFILE 0100000
+#define KERNEL_O_TMPFILE 020000000
+#define VALID_OPEN_FLAGS                                                                      \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |  \
+     FASYNC | O_DIRECT | KERNEL_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |          \
+     O_CLOEXEC | O_PATH | KERNEL_O_TMPFILE | O_SYNC)
+#define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+#define VALID_RESOLVE_FLAGS                                                              \
+    (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | \
+     RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#ifndef OPEN_HOW_SIZE_VER0
+#define OPEN_HOW_SIZE_VER0 24
+#endif
+#define WILL_CREATE(f) ((f) & (O_CREAT | KERNEL_O_TMPFILE))
+
+/* The kernel's build_open_flags(): the checks open(2) and openat2(2) share,
+ * in its order. open(2) has cleaned its arguments before (open_how_of). */
+static int open_how_check(const struct open_how *how)
 {
-    PATHAT p = { 0 };
-    int r = pathat_get(s, c, dirfd, k, &p);
+    uint64_t f = how->flags & ~(uint64_t)O_CLOEXEC;
+    if (f & ~(uint64_t)VALID_OPEN_FLAGS || how->resolve & ~(uint64_t)VALID_RESOLVE_FLAGS)
+        return -EINVAL;
+    if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
+        return -EINVAL;
+    if (WILL_CREATE(f) ? how->mode & ~(uint64_t)07777 : how->mode != 0)
+        return -EINVAL;
+    if ((f & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT))
+        return -EINVAL;
+    /* O_TMPFILE needs O_DIRECTORY (old kernels then fail loudly) and a
+     * writable open. */
+    if ((f & KERNEL_O_TMPFILE) && (!(f & O_DIRECTORY) || (f & O_ACCMODE) == O_RDONLY))
+        return -EINVAL;
+    if ((f & O_PATH) && (f & ~(uint64_t)O_PATH_FLAGS))
+        return -EINVAL;
+    /* Everything is in the sentry's memory, so any walk is "cached"; only
+     * the calls that would write are refused, as Linux does. */
+    if ((how->resolve & RESOLVE_CACHED) && (f & (O_TRUNC | O_CREAT | KERNEL_O_TMPFILE)))
+        return -EAGAIN;
+    return 0;
+}
+
+/* open(2)'s silent clean-up of its arguments (the kernel's build_open_how). */
+static struct open_how open_how_of(int flags, mode_t mode)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(unsigned)flags & VALID_OPEN_FLAGS,
+        .mode = WILL_CREATE(flags) ? mode & 07777 : 0,
+    };
+    if (how.flags & O_PATH)
+        how.flags &= O_PATH_FLAGS;
+    return how;
+}
+
+static long do_open(struct session *s, struct call *c, int dirfd, int k, const struct open_how *how)
+{
+    int r = open_how_check(how);
     if (r < 0)
         return r;
-    if (flags & (O_CREAT | __O_TMPFILE))
-        mode = mode & 07777 & ~call_task(c)->fs->umask;
+    PATHAT p = { 0 };
+    r = pathat_get(s, c, dirfd, k, &p);
+    if (r < 0)
+        return r;
+    /* RESOLVE_IN_ROOT starts at dirfd even when the path is absolute
+     * (RESOLVE_BENEATH refuses such a path before looking at dirfd). */
+    if ((how->resolve & RESOLVE_IN_ROOT) && p.path[0] == '/') {
+        inode_put(p.start);
+        p.start = NULL;
+        r = arg_start(s, c, dirfd, ".", &p.start);
+        if (r < 0)
+            return r;
+    }
+    int flags = (int)how->flags;
+    mode_t mode = (mode_t)how->mode;
+    if (WILL_CREATE(flags))
+        mode &= ~call_task(c)->fs->umask;
     int hostfd;
-    r = vfs_openat(s->vfs, p.start, p.path, flags, mode, &s->cred, &hostfd);
+    r = vfs_openat2(s->vfs, p.start, p.path, flags, mode, (unsigned)how->resolve, &s->cred,
+                    &hostfd);
     if (r < 0)
         return r;
     return call_install_fd(c, hostfd, flags & O_CLOEXEC);
 }
 
+static long do_open_legacy(struct session *s, struct call *c, int dirfd, int k, int flags,
+                           mode_t mode)
+{
+    struct open_how how = open_how_of(flags, mode);
+    return do_open(s, c, dirfd, k, &how);
+}
+
 long sys_open(struct session *s, struct call *c)
 {
-    return do_open(s, c, AT_FDCWD, 0, arg_int(c, 1), (mode_t)c->args[2]);
+    return do_open_legacy(s, c, AT_FDCWD, 0, arg_int(c, 1), (mode_t)c->args[2]);
 }
 
 long sys_openat(struct session *s, struct call *c)
 {
-    return do_open(s, c, arg_int(c, 0), 1, arg_int(c, 2), (mode_t)c->args[3]);
+    return do_open_legacy(s, c, arg_int(c, 0), 1, arg_int(c, 2), (mode_t)c->args[3]);
 }
 
 long sys_creat(struct session *s, struct call *c)
 {
-    return do_open(s, c, AT_FDCWD, 0, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)c->args[1]);
+    return do_open_legacy(s, c, AT_FDCWD, 0, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)c->args[1]);
+}
+
+/* openat2(dirfd, path, how, size): a struct that may grow, so a larger one
+ * is accepted when the part this sentry does not know is zero. */
+long sys_openat2(struct session *s, struct call *c)
+{
+    size_t size = (size_t)c->args[3];
+    if (size < OPEN_HOW_SIZE_VER0)
+        return -EINVAL;
+    if (size > 4096)
+        return -E2BIG;
+    struct open_how how = { 0 };
+    int mem = call_task(c)->mem;
+    if (guest_read(mem, c->args[2], &how, size < sizeof how ? size : sizeof how) < 0)
+        return -EFAULT;
+    if (size > sizeof how) {
+        unsigned char rest[4096 - sizeof how];
+        size_t n = size - sizeof how;
+        if (guest_read(mem, c->args[2] + sizeof how, rest, n) < 0)
+            return -EFAULT;
+        for (size_t k = 0; k < n; k++)
+            if (rest[k])
+                return -E2BIG;
+    }
+    return do_open(s, c, arg_int(c, 0), 1, &how);
 }
 
 /* ---- stat ---------------------------------------------------------------- */
 
 /* The stat of (dirfd, path at args[k]) with AT_* flags; k < 0 or a NULL
- * path with AT_EMPTY_PATH means the fd itself (Linux 6.11 allows NULL). */
+ * path with AT_EMPTY_PATH means the fd itself (Linux 6.11 allows NULL).
+ * *ip (optional) gets a reference on the VFS inode, or NULL for an object
+ * outside the VFS. */
 static int do_statat(struct session *s, struct call *c, int dirfd, int k, int flags,
-                     struct stat *st)
+                     struct stat *st, struct inode **ip)
 {
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
         return -EINVAL;
@@ -67,29 +173,42 @@ static int do_statat(struct session *s, struct call *c, int dirfd, int k, int fl
         if (r < 0)
             return r;
     }
+    struct inode *i = NULL;
+    int r = 0;
     if (!path[0]) {
         if (k >= 0 && !(flags & AT_EMPTY_PATH))
             return -ENOENT;
         if (dirfd == AT_FDCWD) {
-            vfs_stat_inode(s->vfs, call_task(c)->fs->cwd, st);
-            return 0;
+            i = call_task(c)->fs->cwd;
+            vfs_stat_inode(s->vfs, i, st);
+        } else {
+            r = guest_fd_stat(s, c, dirfd, st, &i);
         }
-        return guest_fd_stat(s, c, dirfd, st, NULL);
+        if (r == 0 && i && ip)
+            inode_get(i);
+    } else {
+        struct inode *start;
+        r = arg_start(s, c, dirfd, path, &start);
+        if (r < 0)
+            return r;
+        r = vfs_lookupat(s->vfs, start, path, (flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0,
+                         &s->cred, &i);
+        inode_put(start);
+        if (r == 0) {
+            vfs_stat_inode(s->vfs, i, st);
+            if (!ip)
+                inode_put(i);
+        }
     }
-    struct inode *start;
-    int r = arg_start(s, c, dirfd, path, &start);
-    if (r < 0)
-        return r;
-    r = vfs_statat(s->vfs, start, path, (flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0,
-                   &s->cred, st);
-    inode_put(start);
+    if (r == 0 && ip)
+        *ip = i;
     return r;
 }
 
 static long stat_to_guest(struct session *s, struct call *c, int dirfd, int k, int flags, int kbuf)
 {
     struct stat st;
-    int r = do_statat(s, c, dirfd, k, flags, &st);
+    int r = do_statat(s, c, dirfd, k, flags, &st, NULL);
     if (r < 0)
         return r;
     return put_guest(c, kbuf, &st, sizeof st);
@@ -111,8 +230,13 @@ long sys_newfstatat(struct session *s, struct call *c)
 
 long sys_statx(struct session *s, struct call *c)
 {
+    int flags = arg_int(c, 2);
+    if ((unsigned)c->args[3] & STATX__RESERVED ||
+        (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
+        return -EINVAL;
     struct stat st;
-    int r = do_statat(s, c, arg_int(c, 0), 1, arg_int(c, 2), &st);
+    struct inode *i;
+    int r = do_statat(s, c, arg_int(c, 0), 1, flags, &st, &i);
     if (r < 0)
         return r;
     struct statx x = {
@@ -133,6 +257,12 @@ long sys_statx(struct session *s, struct call *c)
         .stx_dev_major = major(st.st_dev),
         .stx_dev_minor = minor(st.st_dev),
     };
+    struct timespec bt;
+    if (i && vfs_btime(s->vfs, i, &bt)) {
+        x.stx_mask |= STATX_BTIME;
+        x.stx_btime = (struct statx_timestamp){ bt.tv_sec, (uint32_t)bt.tv_nsec };
+    }
+    inode_put(i);
     return put_guest(c, 4, &x, sizeof x);
 }
 
@@ -382,7 +512,7 @@ long sys_utime(struct session *s, struct call *c)
     return do_utimens(s, c, AT_FDCWD, 0, c->args[1] ? ts : NULL, 0);
 }
 
-/* ---- statfs, mknod, xattrs ----------------------------------------------- */
+/* ---- statfs, mknod ----------------------------------------------- */
 
 long sys_statfs(struct session *s, struct call *c)
 {
@@ -448,39 +578,4 @@ long sys_mknod(struct session *s, struct call *c) { return do_mknod(s, c, AT_FDC
 long sys_mknodat(struct session *s, struct call *c)
 {
     return do_mknod(s, c, arg_int(c, 0), 1, (mode_t)c->args[2]);
-}
-
-/* No extended attributes are stored yet: a name is never there, a list is
- * empty, and setting one is not supported. The path still has to exist. */
-static long xattr_target(struct session *s, struct call *c)
-{
-    if (c->nr == SYS_fgetxattr || c->nr == SYS_flistxattr || c->nr == SYS_fsetxattr ||
-        c->nr == SYS_fremovexattr) {
-        _cleanup_close_ int h = guest_fd_dup(c, arg_int(c, 0));
-        return h < 0 ? h : 0;
-    }
-    PATHAT p = { 0 };
-    int r = pathat_get(s, c, AT_FDCWD, 0, &p);
-    if (r < 0)
-        return r;
-    bool nofollow = c->nr == SYS_lgetxattr || c->nr == SYS_llistxattr ||
-                    c->nr == SYS_lsetxattr || c->nr == SYS_lremovexattr;
-    struct stat st;
-    return vfs_statat(s->vfs, p.start, p.path, nofollow ? VFS_NOFOLLOW : 0, &s->cred, &st);
-}
-
-long sys_xattr_get(struct session *s, struct call *c)
-{
-    long r = xattr_target(s, c);
-    return r < 0 ? r : -ENODATA;
-}
-long sys_xattr_list(struct session *s, struct call *c)
-{
-    long r = xattr_target(s, c);
-    return r < 0 ? r : 0;
-}
-long sys_xattr_set(struct session *s, struct call *c)
-{
-    long r = xattr_target(s, c);
-    return r < 0 ? r : -ENOTSUP;
 }

@@ -85,6 +85,7 @@ static const struct sys_argrule socketpair_native[] = { EQ(0, AF_UNIX) };
 const struct sysent syscall_table[SYSCALL_MAX] = {
     /* --- files: serviced, the VFS is the only view of files -------------- */
     SERVICED(open, sys_open),          SERVICED(openat, sys_openat),
+    SERVICED(openat2, sys_openat2),
     SERVICED(creat, sys_creat),        SERVICED(stat, sys_stat),
     SERVICED(lstat, sys_lstat),        SERVICED(fstat, sys_fstat),
     SERVICED(newfstatat, sys_newfstatat), SERVICED(statx, sys_statx),

@@ -18,11 +18,13 @@ extern const struct sysent syscall_table[SYSCALL_MAX];
 
 /* Handlers, one file per family. */
 /* sentry/sys_file.c */
-sys_handler sys_open, sys_openat, sys_creat, sys_stat, sys_lstat, sys_fstat, sys_newfstatat,
+sys_handler sys_open, sys_openat, sys_openat2, sys_creat, sys_stat, sys_lstat, sys_fstat, sys_newfstatat,
     sys_statx, sys_access, sys_faccessat, sys_faccessat2, sys_readlink, sys_readlinkat,
     sys_truncate, sys_chmod, sys_fchmod, sys_fchmodat, sys_fchmodat2, sys_chown, sys_lchown,
     sys_fchown, sys_fchownat, sys_utimensat, sys_utime, sys_utimes, sys_futimesat, sys_statfs,
-    sys_fstatfs, sys_mknod, sys_mknodat, sys_xattr_get, sys_xattr_list, sys_xattr_set;
+    sys_fstatfs, sys_mknod, sys_mknodat;
+/* sentry/sys_xattr.c */
+sys_handler sys_xattr_get, sys_xattr_list, sys_xattr_set;
 /* sentry/sys_dir.c */
 sys_handler sys_getdents64, sys_mkdir, sys_mkdirat, sys_rmdir, sys_unlink, sys_unlinkat,
     sys_rename, sys_renameat, sys_renameat2, sys_link, sys_linkat, sys_symlink, sys_symlinkat,

@@ -52,7 +52,16 @@ Test(fs_ops, open_errors)
     cr_assert_eq(xopen("/tmp", O_CREAT | O_RDONLY, 0644, &user), -EISDIR);
     cr_assert_eq(xopen("/nope/f", O_CREAT | O_RDONLY, 0644, &user), -ENOENT);
     cr_assert_eq(xopen("/f", O_CREAT | O_RDONLY, 0644, &user), -EACCES);
-    cr_assert_eq(xopen("/tmp/f", O_RDONLY | O_TMPFILE, 0, &user), -EOPNOTSUPP);
+    cr_assert_eq(xopen("/nope", O_RDWR | O_TMPFILE, 0600, &user), -ENOENT);
+    cr_assert_eq(xopen("/etc/passwd", O_RDWR | O_TMPFILE, 0600, &user), -ENOTDIR);
+    cr_assert_eq(xopen("/etc", O_RDWR | O_TMPFILE, 0600, &user), -EACCES);
+    /* An unnamed file: it works, and leaves no name behind. */
+    cr_assert_eq(xmkdir("/tmp/unnamed", 0755, &user), 0);
+    int tmp = xopen("/tmp/unnamed", O_RDWR | O_TMPFILE, 0600, &user);
+    cr_assert_geq(tmp, 0);
+    cr_assert_eq(write(tmp, "x", 1), 1);
+    close(tmp);
+    cr_assert_eq(xunlink("/tmp/unnamed", VFS_REMOVEDIR, &user), 0);
     /* A dangling symlink creates its target. */
     cr_assert_eq(xsymlink("made", "/tmp/dangling"), 0);
     int fd = xopen("/tmp/dangling", O_CREAT | O_WRONLY, 0644, &user);
