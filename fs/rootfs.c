@@ -143,7 +143,8 @@ static int add_host(struct vfs *v, struct inode *dir, const char *name, const ch
 
 static bool synthesised(const char *name)
 {
-    static const char *const names[] = {"passwd", "group", "hostname", "hosts"};
+    static const char *const names[] = {"passwd", "group", "hostname", "hosts", "resolv.conf",
+                                        "nsswitch.conf"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++)
         if (!strcmp(name, names[k]))
             return true;
@@ -188,6 +189,28 @@ static int build_etc(struct vfs *v, const struct vfs_options *o, struct err *e)
         n = snprintf(buf, sizeof buf, "127.0.0.1\tlocalhost %s\n::1\tlocalhost\n", o->hostname);
         r = n < (int)sizeof buf ? add_file(etc, "hosts", buf, (size_t)n, NULL) : -ENAMETOOLONG;
     }
+    /* Names resolve from the files above, then from the sandbox's DNS
+     * answerer, which the network layer is to serve at this address; until
+     * then a lookup fails at once (nothing listens on the guest's loopback)
+     * instead of waiting for a host resolver it must not reach. */
+    static const char resolv[] = "# cordon: the sandbox's DNS answerer\n"
+                                 "nameserver 127.0.0.53\n"
+                                 "options edns0\n";
+    /* Only the files the session wrote exist: no host daemon (systemd,
+     * sss, ldap) is ever asked. */
+    static const char nsswitch[] = "passwd:    files\n"
+                                   "group:     files\n"
+                                   "shadow:    files\n"
+                                   "hosts:     files dns\n"
+                                   "networks:  files\n"
+                                   "protocols: files\n"
+                                   "services:  files\n"
+                                   "ethers:    files\n"
+                                   "rpc:       files\n";
+    if (r == 0)
+        r = add_file(etc, "resolv.conf", resolv, sizeof resolv - 1, NULL);
+    if (r == 0)
+        r = add_file(etc, "nsswitch.conf", nsswitch, sizeof nsswitch - 1, NULL);
     return r < 0 ? err_set(e, -r, "fs: synthesising /etc") : 0;
 }
 

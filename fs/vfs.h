@@ -44,7 +44,8 @@ struct vfs_options {
     /* Names under the host's /etc that the guest gets read-only (files are
      * copied, directories grafted from the host, symlinks copied); missing
      * ones are skipped. passwd, group, hostname and hosts are synthesised
-     * instead from the fields below. NULL-terminated. */
+     * instead from the fields below, resolv.conf (the sandbox DNS address)
+     * and nsswitch.conf (files only, then dns) always. NULL-terminated. */
     const char *const *etc;
     uid_t guest_uid;          /* 1000 */
     gid_t guest_gid;          /* 1000 */

@@ -23,7 +23,7 @@
 
 static const char *const RUNTIME[] = { "/usr", "/bin", "/sbin", "/lib", "/lib64", NULL };
 static const char *const ETC[] = {
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime", "timezone",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
     "ssl", "ca-certificates", "ca-certificates.conf", "alternatives", "python3",
     "python3.11", "os-release", "debian_version", "mime.types", "protocols", "services",
     "gai.conf", "bash.bashrc", "profile", "inputrc", "locale.alias", "shells", "login.defs",
