@@ -27,6 +27,8 @@ void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out)
     (void)v;
     if (i->layer == LAYER_HOST)
         host_stat(i, out);
+    else if (i->layer == LAYER_PROC)
+        proc_stat(i, out);
     else
         mem_stat(i, out);
 }
@@ -56,6 +58,12 @@ void vfs_statfs(struct vfs *v, struct inode *i, struct statfs *out)
     if (i->layer == LAYER_HOST && host_statfs(i, out) == 0)
         return;
     memset(out, 0, sizeof *out);
+    if (i->layer == LAYER_PROC) {
+        out->f_type = PROC_SUPER_MAGIC;
+        out->f_bsize = out->f_frsize = 4096;
+        out->f_namelen = NAME_MAX;
+        return;
+    }
     /* Sized like a tmpfs of half the RAM, its default. */
     struct sysinfo si;
     if (sysinfo(&si) == 0) {
@@ -97,7 +105,7 @@ int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs
     (void)v;
     if (i->layer == LAYER_HOST)
         return -EROFS;
-    if (!perm_owner(i, c))
+    if (i->layer == LAYER_PROC || !perm_owner(i, c))
         return -EPERM;
     mode &= 07777;
     /* As Linux: a non-root owner outside the file's group cannot make it
@@ -127,6 +135,8 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
     (void)v;
     if (i->layer == LAYER_HOST)
         return -EROFS;
+    if (i->layer == LAYER_PROC)
+        return -EPERM;
     bool root = c->uid == 0, owner = c->uid == i->uid;
     if (uid != (uid_t)-1 && !root && !(owner && uid == i->uid))
         return -EPERM;
@@ -180,6 +190,8 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
         return 0;
     if (i->layer == LAYER_HOST)
         return -EROFS;
+    if (i->layer == LAYER_PROC)
+        return -EPERM;
     bool to_now = !times || (times[0].tv_nsec == UTIME_NOW && times[1].tv_nsec == UTIME_NOW);
     /* Anyone who may write may touch a file to "now"; only the owner may
      * set chosen times. */

@@ -179,6 +179,8 @@ void inode_free(struct inode *i)
         close(i->placeholder);
     if (i->graft_fd >= 0)
         close(i->graft_fd);
+    if (i->layer == LAYER_PROC && i->pobj >= 0)
+        close(i->pobj);
     if (i->all_prev)
         i->all_prev->all_next = i->all_next;
     else

@@ -30,7 +30,7 @@
  * name or metadata fail with EROFS before any permission check (the
  * kernel's mnt_want_write() comes first there), while open() for writing and
  * access(W_OK) check permission first and then report EROFS. */
-enum layer { LAYER_MEM, LAYER_HOST };
+enum layer { LAYER_MEM, LAYER_HOST, LAYER_PROC };
 
 /* One (host st_dev, st_ino) -> inode registration in the vfs's table. */
 struct hnode {
@@ -107,6 +107,14 @@ struct inode {
     char *hostroot;     /* graft root only: its real host path */
     char *relpath;
     struct stat hst;
+
+    /* /proc (procfs.c): the node of the tree, the task it describes and,
+     * for a foreign object reached through fd/N, a host copy of it (its
+     * stat in hst) */
+    const struct proc_node *pnode;
+    pid_t ptgid, ptid;
+    int pfd;
+    int pobj;
 };
 
 struct vfs {
@@ -119,6 +127,8 @@ struct vfs {
     size_t hcap, hcount;
     struct dentry **dtab;
     size_t dcap, dcount;
+    const struct proc_ops *proc_ops;
+    void *proc_ctx;
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -152,6 +162,9 @@ int mem_new(struct vfs *v, mode_t mode, uid_t uid, gid_t gid, struct inode **out
 int mem_create(struct inode *dir, const char *name, size_t len, mode_t mode,
                const struct fs_cred *c, struct inode **out);
 void mem_touch(struct inode *i, bool data);
+/* Appends one getdents64 record at *off; false when it does not fit. */
+bool dirent_put(char *buf, size_t len, size_t *off, uint64_t ino, int64_t next, mode_t mode,
+                const char *name, size_t nlen);
 ssize_t mem_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void mem_stat(struct inode *i, struct stat *out);
 void dentry_free_all(struct vfs *v);
@@ -172,6 +185,20 @@ int host_path(struct inode *i, char *buf, size_t size);
 /* devfs.c */
 int dev_create(struct inode *dir, const char *name, const char *hostpath);
 int dev_open(struct inode *i, int flags);
+
+/* procfs.c */
+struct proc_node;
+#define PROCFS_DEV makedev(0, 0xc0d1)
+int proc_create(struct vfs *v, struct inode **out);
+int proc_lookup(struct inode *dir, const char *name, size_t len,
+                struct inode **out);
+/* A /proc symlink: *jump (a reference) when it leads straight to an inode
+ * (the magic links fd/N, cwd, root, exe), else its text in buf. */
+int proc_link(struct inode *link, struct inode **jump, char *buf, size_t size);
+ssize_t proc_readlink(struct inode *link, char *buf, size_t size);
+int proc_open(struct inode *i, int flags);
+ssize_t proc_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
+void proc_stat(struct inode *i, struct stat *out);
 
 /* namei.c */
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
@@ -203,6 +230,8 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
                struct inode **next);
 int namei_child(struct walker *w, struct nameparent *np, struct inode **child);
 int namei_link_target(struct walker *w, struct inode *link, const char **target);
+/* Resolves symlink `link` found in dir; *out carries a reference. */
+int namei_follow(struct walker *w, struct inode *dir, struct inode *link, struct inode **out);
 
 #define WALKER(vfs, cred) {.v = (vfs), .c = (cred), .links = 0}
 

@@ -44,7 +44,9 @@ ssize_t vfs_readlinkat(struct vfs *v, struct inode *start, const char *path,
     if (r < 0)
         return r;
     ssize_t n = -EINVAL;
-    if (S_ISLNK(i->mode)) {
+    if (S_ISLNK(i->mode) && i->layer == LAYER_PROC) {
+        n = proc_readlink(i, buf, bufsiz);
+    } else if (S_ISLNK(i->mode)) {
         size_t len = strlen(i->target);
         n = (ssize_t)(len < bufsiz ? len : bufsiz);
         memcpy(buf, i->target, (size_t)n);
@@ -88,6 +90,7 @@ ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, 
     if (!S_ISDIR(dir->mode))
         return -ENOTDIR;
     return dir->layer == LAYER_HOST ? host_getdents(dir, pos, buf, len)
+         : dir->layer == LAYER_PROC ? proc_getdents(dir, pos, buf, len)
                                     : mem_getdents(dir, pos, buf, len);
 }
 

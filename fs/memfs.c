@@ -281,9 +281,8 @@ int mem_create(struct inode *dir, const char *name, size_t len, mode_t mode,
     return 0;
 }
 
-/* Appends one record; false when it does not fit. */
-static bool dirent_put(char *buf, size_t len, size_t *off, uint64_t ino, int64_t next,
-                       mode_t mode, const char *name, size_t nlen)
+bool dirent_put(char *buf, size_t len, size_t *off, uint64_t ino, int64_t next, mode_t mode,
+                const char *name, size_t nlen)
 {
     size_t reclen = (offsetof(struct linux_dirent64, d_name) + nlen + 1 + 7) & ~(size_t)7;
     if (len - *off < reclen)

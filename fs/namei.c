@@ -18,10 +18,13 @@
 #define RESOLVE_SCOPED (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
 
 /* The mount an inode belongs to, as RESOLVE_NO_XDEV sees it: each host
- * graft is a bind mount of its own, the memory layer is the root mount. */
-static const struct inode *mount_of(const struct inode *i)
+ * graft is a bind mount of its own, /proc is one, the memory layer is the
+ * root mount. */
+static const void *mount_of(const struct inode *i)
 {
-    return i->layer == LAYER_HOST ? i->graft : NULL;
+    static const char proc_mount = 0;
+    return i->layer == LAYER_HOST ? (const void *)i->graft
+         : i->layer == LAYER_PROC ? (const void *)&proc_mount : NULL;
 }
 
 static struct inode *walk_root(const struct walker *w)
@@ -37,7 +40,8 @@ static void move_to(struct inode **pos, struct inode *next)
     *pos = next;
 }
 
-int namei_link_target(struct walker *w, struct inode *link, const char **target)
+/* Whether the walk may follow link, counting it against the budget. */
+static int may_follow(struct walker *w, const struct inode *link)
 {
     /* In the kernel's order: pick_link(), then nd_jump_link() for magic
      * links, which scoped lookups may never take. */
@@ -49,6 +53,14 @@ int namei_link_target(struct walker *w, struct inode *link, const char **target)
         return -EXDEV;
     if (++w->links > FS_MAXLINKS)
         return -ELOOP;
+    return 0;
+}
+
+int namei_link_target(struct walker *w, struct inode *link, const char **target)
+{
+    int r = may_follow(w, link);
+    if (r < 0)
+        return r;
     if (!link->target[0])
         return -ENOENT;
     *target = link->target;
@@ -82,6 +94,10 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
         r = host_lookup(dir, name, len, next);
         if (r < 0)
             return r;
+    } else if (dir->layer == LAYER_PROC) {
+        r = proc_lookup(dir, name, len, next);
+        if (r < 0)
+            return r;
     } else {
         struct dentry *d = dir->dead ? NULL : dcache_find(dir, name, len);
         if (!d)
@@ -107,9 +123,37 @@ static int jump_root(struct walker *w, struct inode **pos)
 static int walk(struct walker *w, struct inode **pos, const char *path, size_t len,
                 bool follow);
 
+/* A /proc link: a magic one replaces *pos by its inode (Linux's
+ * nd_jump_link), another is walked from *pos like any symlink (its text is
+ * made for this walk). */
+static int follow_proc(struct walker *w, struct inode **pos, struct inode *link)
+{
+    int r = may_follow(w, link);
+    if (r < 0)
+        return r;
+    char text[64];
+    struct inode *jump;
+    inode_get(link);
+    r = proc_link(link, &jump, text, sizeof text);
+    if (r == 1 && (w->resolve & RESOLVE_NO_XDEV) && mount_of(jump) != mount_of(*pos)) {
+        inode_put(jump);
+        r = -EXDEV;
+    } else if (r == 1) {
+        inode_put(*pos);
+        *pos = jump;
+        r = 0;
+    } else if (r == 0) {
+        r = walk(w, pos, text, strlen(text), true);
+    }
+    inode_put(link);
+    return r;
+}
+
 /* Replaces *pos (the directory holding link) by the link's resolution. */
 static int follow_link(struct walker *w, struct inode **pos, struct inode *link)
 {
+    if (link->layer == LAYER_PROC)
+        return follow_proc(w, pos, link);
     const char *t;
     int r = namei_link_target(w, link, &t);
     if (r < 0)
@@ -240,6 +284,19 @@ int namei_parent(struct walker *w, struct inode *start, const char *path,
         np->type = LAST_DOTDOT;
     else
         np->type = LAST_NORM;
+    return 0;
+}
+
+int namei_follow(struct walker *w, struct inode *dir, struct inode *link, struct inode **out)
+{
+    struct inode *pos = dir;
+    inode_get(pos);
+    int r = follow_link(w, &pos, link);
+    if (r < 0) {
+        inode_put(pos);
+        return r;
+    }
+    *out = pos;
     return 0;
 }
 

@@ -32,6 +32,8 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
         return -ELOOP;
     if ((flags & O_DIRECTORY) && !S_ISDIR(i->mode))
         return -ENOTDIR;
+    if (i->layer == LAYER_PROC && !S_ISDIR(i->mode))
+        return proc_open(i, flags);
     if (flags & O_PATH)
         return open_path(i);
     int mask = access_mask(flags);
@@ -91,6 +93,12 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
         if (!S_ISLNK(i->mode) || (flags & O_NOFOLLOW)) {
             inode_get(i);
             *out = i;
+            break;
+        }
+        if (i->layer == LAYER_PROC) {
+            /* A /proc link names what exists (a magic one an inode, not a
+             * path): nothing to create. */
+            r = namei_follow(w, np.dir, i, out);
             break;
         }
         const char *t;

@@ -249,6 +249,14 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
     }
     if (build_etc(v, o, e) < 0 || build_dev(v, e) < 0)
         return -1;
+    struct inode *proc;
+    int pr = proc_create(v, &proc);
+    if (pr == 0) {
+        pr = mem_link(v->root, "proc", 4, proc);
+        inode_put(proc);
+    }
+    if (pr < 0)
+        return err_set(e, -pr, "fs: /proc");
     static const char *const tmps[] = {"/tmp", "/var/tmp"};
     for (size_t k = 0; k < 2; k++) {
         int r = parents(v, tmps[k], &dir, &last, e);

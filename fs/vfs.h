@@ -63,7 +63,8 @@ struct vfs_options {
  *   /dev         memory dir: null zero full random urandom tty (host device
  *                opened with the guest's flags on each open), shm (1777),
  *                fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/N
- * Nothing else of the host exists for the guest (no /root, /proc, /sys,
+ *   /proc        synthetic (fs/procfs.c; per-task content from fs/procfs.h)
+ * Nothing else of the host exists for the guest (no /root, /sys,
  * /work, /home/<others>). On failure fills *e and returns -1. */
 int  vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e);
 void vfs_destroy(struct vfs *v);

@@ -145,6 +145,8 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
     (void)v;
     if (i->layer == LAYER_HOST)
         return -EROFS;
+    if (i->layer == LAYER_PROC)
+        return -EOPNOTSUPP;   /* as Linux's procfs */
     bool remove = !value;
     int r = xattr_permission(i, name, true, c);
     if (r < 0)

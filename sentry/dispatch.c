@@ -15,8 +15,10 @@ static long dispatch(void *ctx, struct call *c)
         r = -ESRCH;   /* gone before it could be looked at */
     } else {
         c->task = t;
+        s->current = t;
         sys_handler *fn = (unsigned)c->nr < SYSCALL_MAX ? syscall_table[c->nr].fn : NULL;
         r = fn ? fn(s, c) : sys_unlisted(s, c);
+        s->current = NULL;
     }
     pthread_mutex_unlock(&s->lock);
     return r;
@@ -30,7 +32,9 @@ static int exec_hook(void *ctx, struct call *c, struct exec_plan *plan)
     struct task *t = task_find(s, c->tid);
     if (t) {
         c->task = t;
+        s->current = t;
         r = sentry_exec(s, c, plan);
+        s->current = NULL;
     }
     pthread_mutex_unlock(&s->lock);
     return r;

@@ -156,6 +156,16 @@ static int native_path(struct session *s, struct inode *i, char *out, size_t siz
     return cache_binary(s, i, out, size);
 }
 
+/* /proc/<pid>/exe once the exec is done (task_exec): the binary, not a
+ * script's path, as Linux. */
+static void remember_exe(struct task *t, struct inode *i, const char *native)
+{
+    inode_put(t->next_exe);
+    inode_get(i);
+    t->next_exe = i;
+    t->next_exe_cached = !strncmp(native, EXEC_CACHE_GUEST_DIR "/", strlen(EXEC_CACHE_GUEST_DIR) + 1);
+}
+
 int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
 {
     bool at = c->nr == SYS_execveat;
@@ -221,6 +231,8 @@ int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
         close(fd);
         if (n >= 4 && !memcmp(hdr, "\177ELF", 4)) {
             r = native_path(s, i, plan->path, sizeof plan->path);
+            if (r == 0)
+                remember_exe(call_task(c), i, plan->path);
             break;
         }
         if (n < 2 || hdr[0] != '#' || hdr[1] != '!') {

@@ -31,6 +31,9 @@ struct proc {
     pid_t tgid;
     int pidfd;      /* for pidfd_getfd on the guest's fds */
     int refs;
+    pid_t guest_tgid;      /* as the guest sees it; 0 until /proc asks */
+    struct inode *exe;     /* what it runs (/proc/<pid>/exe); NULL: unknown */
+    bool exe_cached;       /* ... run through the exec cache */
 };
 
 struct task {
@@ -38,6 +41,9 @@ struct task {
     struct proc *proc;
     struct fs_ctx *fs;
     int mem;        /* /proc/<tid>/mem: pins the address space (see guest_mem_open) */
+    pid_t guest_tid;       /* as the guest sees it; 0 until /proc asks */
+    struct inode *next_exe;    /* resolved at its exec stop, the exe once the exec is done */
+    bool next_exe_cached;
     struct task *next;   /* hash chain */
 };
 
@@ -57,6 +63,8 @@ struct session {
     uid_t host_uid;                 /* what the guest runs as on the host */
     gid_t host_gid;
     uint64_t memory, pids;          /* cgroup limits of each exec's tree; 0: none */
+    struct task *current;           /* whose call is being serviced: /proc/self */
+    const char *hostname;           /* the guest's */
     bool verbose;
 };
 
@@ -72,6 +80,9 @@ void task_exit(struct session *s, pid_t tid);
 /* Drops every task left when a guest tree has ended (killed ones report no
  * exit), so a long-lived session keeps no fds of past execs. */
 void task_forget_all(struct session *s);
+
+/* What /proc asks the sentry (sentry/procinfo.c); ctx is the session. */
+extern const struct proc_ops procinfo_ops;
 
 /* The exec stop (sentry/exec.c). */
 int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);

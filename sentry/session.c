@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs/procfs.h"
 #include "sentry/sentry.h"
 #include "sentry/syscalls.h"
 #include "util/cleanup.h"
@@ -190,6 +191,8 @@ struct session *session_create(const struct run_options *o)
     s->host_uid = geteuid() == 0 ? HOST_UID_BASE + (uid_t)getpid() : geteuid();
     s->host_gid = geteuid() == 0 ? HOST_UID_BASE + (gid_t)getpid() : getegid();
     vfs_set_host_ids(s->vfs, s->host_uid, s->host_gid);
+    s->hostname = vo.hostname;
+    vfs_set_proc(s->vfs, &procinfo_ops, s);
     int r = make_exec_cache(s);
     if (r < 0) {
         fprintf(stderr, "cordon: exec cache %s: %s\n", s->exec_cache, strerror(-r));

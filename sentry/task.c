@@ -52,17 +52,24 @@ static void proc_put(struct proc *p)
     if (--p->refs == 0) {
         if (p->pidfd >= 0)
             close(p->pidfd);
+        inode_put(p->exe);
         free(p);
     }
 }
 
-static struct proc *proc_new(pid_t tgid)
+/* A new process runs what its parent (if known) runs, until it execs. */
+static struct proc *proc_new(pid_t tgid, const struct task *parent)
 {
     struct proc *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->tgid = tgid;
     p->refs = 1;
+    if (parent && parent->proc->exe) {
+        p->exe = parent->proc->exe;
+        p->exe_cached = parent->proc->exe_cached;
+        inode_get(p->exe);
+    }
     p->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
     return p;
 }
@@ -80,6 +87,7 @@ static void task_free(struct task *t)
 {
     if (t->mem >= 0)
         close(t->mem);
+    inode_put(t->next_exe);
     fs_put(t->fs);
     proc_put(t->proc);
     free(t);
@@ -110,7 +118,7 @@ static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task
             t->proc = leader->proc;
             t->proc->refs++;
         } else {
-            t->proc = proc_new(tgid);
+            t->proc = proc_new(tgid, parent);
         }
     }
     if (!t->fs || !t->proc || t->mem < 0) {
@@ -176,6 +184,13 @@ void task_exec(struct session *s, pid_t tid, pid_t former)
     if (t->mem >= 0)
         close(t->mem);
     t->mem = guest_mem_open(tid);
+    t->guest_tid = 0;
+    if (t->next_exe) {
+        inode_put(t->proc->exe);
+        t->proc->exe = t->next_exe;
+        t->proc->exe_cached = t->next_exe_cached;
+        t->next_exe = NULL;
+    }
 }
 
 void task_exit(struct session *s, pid_t tid)

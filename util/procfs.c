@@ -9,6 +9,21 @@
 
 #include "util/cleanup.h"
 
+/* The status text of task tid, NUL-terminated. */
+static int read_status(pid_t tid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, size - 1);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    return 0;
+}
+
 static int field(const char *buf, const char *name, pid_t *out)
 {
     const char *line = strstr(buf, name);
@@ -20,16 +35,48 @@ static int field(const char *buf, const char *name, pid_t *out)
 
 int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
+    char buf[2048];
+    int r = read_status(tid, buf, sizeof buf);
+    if (r < 0)
+        return r;
     if (field(buf, "\nTgid:", tgid) < 0)
         return -ESRCH;
     return ppid ? field(buf, "\nPPid:", ppid) : 0;
+}
+
+/* The last number of line `name`, and how many numbers it has. */
+static int last_field(const char *buf, const char *name, pid_t *out, int *count)
+{
+    const char *p = strstr(buf, name);
+    if (!p)
+        return -ESRCH;
+    p += strlen(name);
+    int n = 0;
+    for (;;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        *out = (pid_t)v;
+        n++;
+        p = end;
+    }
+    if (count)
+        *count = n;
+    return n ? 0 : -ESRCH;
+}
+
+int proc_nsids(pid_t tid, struct proc_nsids *out)
+{
+    char buf[4096];
+    int r = read_status(tid, buf, sizeof buf);
+    if (r < 0)
+        return r;
+    if (last_field(buf, "\nNStgid:", &out->tgid, NULL) < 0 ||
+        last_field(buf, "\nNSpid:", &out->pid, &out->depth) < 0 ||
+        last_field(buf, "\nNSpgid:", &out->pgid, NULL) < 0 ||
+        last_field(buf, "\nNSsid:", &out->sid, NULL) < 0 ||
+        field(buf, "\nPPid:", &out->host_ppid) < 0)
+        return -ESRCH;
+    return 0;
 }

@@ -8,4 +8,15 @@
  * ppid may be NULL. 0 or -errno (-ESRCH once the task is gone). */
 int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid);
 
+/* Task tid's ids as its own pid namespace sees them (the last field of
+ * NStgid, NSpid, NSpgid, NSsid: 0 when the group or session lies outside
+ * that namespace), its parent as the host sees it, and how deep its pid
+ * namespace is (the number of NSpid fields). */
+struct proc_nsids {
+    pid_t tgid, pid, pgid, sid;
+    pid_t host_ppid;
+    int depth;
+};
+int proc_nsids(pid_t tid, struct proc_nsids *out);
+
 #endif
