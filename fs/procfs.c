@@ -73,7 +73,9 @@ static const struct proc_node foreign_node = { .kind = N_FOREIGN };
 #define TASK_FILES                                                                     \
     FILE_("status", "status"), FILE_("stat", "stat"), FILE_("statm", "statm"),         \
         FILE_("cmdline", "cmdline"), FILE_("comm", "comm"), FILE_("environ", "environ"), \
-        FILE_("maps", "maps"), FILE_("limits", "limits"), FILE_("cgroup", "cgroup"),   \
+        FILE_("maps", "maps"), FILE_("smaps", "smaps"), FILE_("smaps_rollup", "smaps_rollup"), \
+        FILE_("limits", "limits"), FILE_("cgroup", "cgroup"), FILE_("auxv", "auxv"),   \
+        FILE_("io", "io"), FILE_("oom_score", "oom_score"), FILE_("oom_score_adj", "oom_score_adj"), \
         FSFILE("mounts"), FSFILE("mountinfo"), LINK_("exe", N_EXE, NULL),              \
         LINK_("cwd", N_CWD, NULL), LINK_("root", N_ROOT, NULL),                        \
         DIR_("fd", 0500, NULL, DYN_FDS, &fd_node), DIR_("fdinfo", 0500, NULL, DYN_FDS, &fdinfo_node)
@@ -93,18 +95,31 @@ static const struct proc_node kernel_kids[] = {
     FILE_("version", "sys/kernel/version"), FILE_("hostname", "sys/kernel/hostname"),
     FILE_("domainname", "sys/kernel/domainname"), FILE_("pid_max", "sys/kernel/pid_max"),
     FILE_("ngroups_max", "sys/kernel/ngroups_max"), FILE_("cap_last_cap", "sys/kernel/cap_last_cap"),
+    FILE_("threads-max", "sys/kernel/threads-max"), FILE_("shmmax", "sys/kernel/shmmax"),
+    FILE_("shmall", "sys/kernel/shmall"), FILE_("shmmni", "sys/kernel/shmmni"),
+    FILE_("sem", "sys/kernel/sem"), FILE_("msgmax", "sys/kernel/msgmax"),
+    FILE_("msgmnb", "sys/kernel/msgmnb"), FILE_("msgmni", "sys/kernel/msgmni"),
     DIR_("random", 0555, random_kids, DYN_NONE, NULL), END,
+};
+static const struct proc_node inotify_kids[] = {
+    FILE_("max_user_watches", "sys/fs/inotify/max_user_watches"),
+    FILE_("max_user_instances", "sys/fs/inotify/max_user_instances"),
+    FILE_("max_queued_events", "sys/fs/inotify/max_queued_events"), END,
 };
 static const struct proc_node fs_kids[] = {
     FILE_("file-max", "sys/fs/file-max"), FILE_("nr_open", "sys/fs/nr_open"),
-    FILE_("pipe-max-size", "sys/fs/pipe-max-size"), END,
+    FILE_("pipe-max-size", "sys/fs/pipe-max-size"),
+    DIR_("inotify", 0555, inotify_kids, DYN_NONE, NULL), END,
 };
 static const struct proc_node vm_kids[] = {
-    FILE_("overcommit_memory", "sys/vm/overcommit_memory"), END,
+    FILE_("overcommit_memory", "sys/vm/overcommit_memory"),
+    FILE_("max_map_count", "sys/vm/max_map_count"), END,
 };
+static const struct proc_node core_kids[] = { FILE_("somaxconn", "sys/net/core/somaxconn"), END };
+static const struct proc_node net_kids[] = { DIR_("core", 0555, core_kids, DYN_NONE, NULL), END };
 static const struct proc_node sys_kids[] = {
     DIR_("kernel", 0555, kernel_kids, DYN_NONE, NULL), DIR_("fs", 0555, fs_kids, DYN_NONE, NULL),
-    DIR_("vm", 0555, vm_kids, DYN_NONE, NULL), END,
+    DIR_("vm", 0555, vm_kids, DYN_NONE, NULL), DIR_("net", 0555, net_kids, DYN_NONE, NULL), END,
 };
 static const struct proc_node root_kids[] = {
     LINK_("self", N_SELF, NULL), LINK_("thread-self", N_THREAD_SELF, NULL),

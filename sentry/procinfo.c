@@ -328,15 +328,19 @@ static bool in_runtime(const struct session *s, const char *path)
     return false;
 }
 
-/* One line of maps with its path (and, for a VFS file, its device and
- * inode) as the guest knows them. */
+/* One line of maps (or a mapping's first line in smaps) with its path and,
+ * for a VFS file, its device and inode as the guest knows them; smaps'
+ * other lines are numbers and flags, passed as they are. */
 static void maps_line(struct session *s, struct task *t, const char *line, FILE *out)
 {
     char range[64], perms[8], offset[32], dev[16];
     unsigned long ino;
     int used = 0;
-    if (sscanf(line, "%63s %7s %31s %15s %lu%n", range, perms, offset, dev, &ino, &used) != 5)
+    if (sscanf(line, "%63[0-9a-f-] %7s %31s %15s %lu%n", range, perms, offset, dev, &ino, &used) != 5 ||
+        !strchr(range, '-')) {
+        fputs(line, out);
         return;
+    }
     const char *p = line + used;
     while (*p == ' ')
         p++;
@@ -350,15 +354,15 @@ static void maps_line(struct session *s, struct task *t, const char *line, FILE 
         st.st_dev = makedev(maj, min);
         i = vfs_inode_of(s->vfs, &st);
     }
+    /* The exec cache's copy stands for the binary the process runs. */
+    if (!i && starts(host, EXEC_CACHE_GUEST_DIR "/") && t->proc->exe_cached)
+        i = t->proc->exe;
     if (i) {
         if (vfs_inode_path(s->vfs, i, guest, sizeof guest) < 0)
             snprintf(guest, sizeof guest, "/ (deleted)");
         vfs_stat_inode(s->vfs, i, &st);
         snprintf(dev, sizeof dev, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
         ino = st.st_ino;
-    } else if (starts(host, EXEC_CACHE_GUEST_DIR "/")) {
-        if (!t->proc->exe || vfs_inode_path(s->vfs, t->proc->exe, guest, sizeof guest) < 0)
-            guest[0] = '\0';
     } else if (host[0] == '[' || starts(host, "/memfd:") || starts(host, "/SYSV") ||
                starts(host, "/dev/zero") || in_runtime(s, host)) {
         snprintf(guest, sizeof guest, "%s", host);
@@ -369,10 +373,10 @@ static void maps_line(struct session *s, struct task *t, const char *line, FILE 
     fputc('\n', out);
 }
 
-static int show_maps(struct session *s, struct task *t, FILE *out)
+static int show_maps(struct session *s, struct task *t, const char *what, FILE *out)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)t->tid);
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)t->tid, what);
     FILE *in = fopen(path, "re");
     if (!in)
         return -ESRCH;
@@ -398,9 +402,12 @@ static int show_fdinfo(struct task *t, int fd, FILE *out)
     return 0;
 }
 
-/* The session's memory limit, when set, is the guest's RAM. */
+/* The session's memory limit, when set, is the guest's RAM: no figure is
+ * larger, and the host's page cache is not the guest's. */
 static int show_meminfo(struct session *s, FILE *out)
 {
+    static const char *const CACHE[] = {"Buffers", "Cached", "SwapCached", "Shmem",
+                                        "KReclaimable", "SReclaimable"};
     char buf[8192];
     if (read_host("/proc/meminfo", buf, sizeof buf) < 0)
         return -EIO;
@@ -408,12 +415,15 @@ static int show_meminfo(struct session *s, FILE *out)
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         unsigned long long kb;
         char key[32];
-        if (limit_kb && sscanf(line, "%31[^:]: %llu kB", key, &kb) == 2 &&
-            (!strcmp(key, "MemTotal") || !strcmp(key, "MemFree") || !strcmp(key, "MemAvailable")) &&
-            kb > limit_kb)
-            fprintf(out, "%s:%*llu kB\n", key, (int)(15 - strlen(key)) + 8, limit_kb);
-        else
+        if (!limit_kb || sscanf(line, "%31[^:]: %llu kB", key, &kb) != 2) {
             fprintf(out, "%s\n", line);
+            continue;
+        }
+        for (size_t k = 0; k < sizeof CACHE / sizeof *CACHE; k++)
+            if (!strcmp(key, CACHE[k]))
+                kb = 0;
+        /* /proc/meminfo's layout: the number right-aligned at column 24. */
+        fprintf(out, "%s:%*llu kB\n", key, (int)(15 - strlen(key)) + 8, kb < limit_kb ? kb : limit_kb);
     }
     return 0;
 }
@@ -438,8 +448,19 @@ static int show_loadavg(struct session *s, FILE *out)
 /* Files of the host's /proc that hold only numbers about the machine. */
 static const char *const PASSTHROUGH[] = {
     "cpuinfo", "stat", "uptime", "sys/kernel/pid_max", "sys/kernel/ngroups_max",
-    "sys/kernel/cap_last_cap", "sys/kernel/random/boot_id", "sys/kernel/random/uuid",
-    "sys/fs/file-max", "sys/fs/nr_open", "sys/fs/pipe-max-size", "sys/vm/overcommit_memory",
+    "sys/kernel/cap_last_cap", "sys/kernel/threads-max", "sys/kernel/shmmax",
+    "sys/kernel/shmall", "sys/kernel/shmmni", "sys/kernel/sem", "sys/kernel/msgmax",
+    "sys/kernel/msgmnb", "sys/kernel/msgmni", "sys/kernel/random/boot_id",
+    "sys/kernel/random/uuid", "sys/fs/file-max", "sys/fs/nr_open", "sys/fs/pipe-max-size",
+    "sys/fs/inotify/max_user_watches", "sys/fs/inotify/max_user_instances",
+    "sys/fs/inotify/max_queued_events", "sys/vm/overcommit_memory", "sys/vm/max_map_count",
+    "sys/net/core/somaxconn",
+};
+
+/* Files of /proc/<pid> that hold the guest's own memory (cmdline, environ,
+ * auxv) or plain numbers. */
+static const char *const TASK_PASSTHROUGH[] = {
+    "cmdline", "environ", "auxv", "statm", "limits", "io", "oom_score", "oom_score_adj",
 };
 
 static int show_global(struct session *s, const char *what, FILE *out)
@@ -485,8 +506,8 @@ static int ops_show(void *ctx, const char *what, pid_t tgid, pid_t tid, int fd, 
         return show_status(s, t, out);
     if (!strcmp(what, "stat"))
         return show_stat(s, t, out);
-    if (!strcmp(what, "maps"))
-        return show_maps(s, t, out);
+    if (!strcmp(what, "maps") || !strcmp(what, "smaps") || !strcmp(what, "smaps_rollup"))
+        return show_maps(s, t, what, out);
     if (!strcmp(what, "fdinfo"))
         return show_fdinfo(t, fd, out);
     if (!strcmp(what, "cgroup")) {
@@ -503,13 +524,13 @@ static int ops_show(void *ctx, const char *what, pid_t tgid, pid_t tid, int fd, 
         fprintf(out, "%s\n", shown);
         return 0;
     }
-    /* The guest's own memory (cmdline, environ) and plain numbers. */
-    if (strcmp(what, "cmdline") && strcmp(what, "environ") && strcmp(what, "statm") &&
-        strcmp(what, "limits"))
-        return -ENOENT;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)t->tid, what);
-    return copy_host(path, out);
+    for (size_t k = 0; k < sizeof TASK_PASSTHROUGH / sizeof *TASK_PASSTHROUGH; k++)
+        if (!strcmp(what, TASK_PASSTHROUGH[k])) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/%s", (int)t->tid, what);
+            return copy_host(path, out);
+        }
+    return -ENOENT;
 }
 
 const struct proc_ops procinfo_ops = {
