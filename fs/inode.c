@@ -138,6 +138,20 @@ int memfd_new(void)
     return fd < 0 ? -errno : fd;
 }
 
+int write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int fd_reopen(int fd, int flags)
 {
     char p[32];

@@ -141,6 +141,8 @@ struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino);
 int inode_placeholder(struct inode *i);
 int memfd_new(void);
 int fd_reopen(int fd, int flags);
+/* write(2) until all of buf is written: 0 or -errno. */
+int write_all(int fd, const char *buf, size_t len);
 void time_now(struct timespec *t);
 bool inode_is_memfile(const struct inode *i);
 

@@ -410,20 +410,6 @@ static int fill(struct inode *i, FILE *out)
     return v->proc_ops->show(v->proc_ctx, n->what, i->ptgid, i->ptid, i->pfd, out);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int snapshot(struct inode *i, int flags)
 {
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))

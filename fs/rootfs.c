@@ -75,20 +75,6 @@ static int add_symlink(struct inode *dir, const char *name, const char *target)
     return r;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* A root-owned 0644 file of dir holding `len` bytes, or the content of host
  * file `from` when it is not NULL. */
 static int add_file(struct inode *dir, const char *name, const char *data, size_t len,

@@ -133,9 +133,7 @@ static int count_argv(const struct call *c, uint64_t argv, uint64_t *argc)
     }
 }
 
-/* Whether the guest's native mount namespace has this host file at the
- * same path: it binds exactly the session's runtime directories. */
-static bool in_runtime(const struct session *s, const char *host_path)
+bool exec_in_runtime(const struct session *s, const char *host_path)
 {
     for (const char *const *r = s->runtime; *r; r++) {
         size_t n = strlen(*r);
@@ -149,7 +147,7 @@ static bool in_runtime(const struct session *s, const char *host_path)
 static int native_path(struct session *s, struct inode *i, char *out, size_t size)
 {
     int r = vfs_host_path(s->vfs, i, out, size);
-    if (r >= 0 && in_runtime(s, out))
+    if (r >= 0 && exec_in_runtime(s, out))
         return 0;
     if (r < 0 && r != -EXDEV)
         return r;

@@ -318,16 +318,6 @@ static bool starts(const char *s, const char *prefix)
     return !strncmp(s, prefix, strlen(prefix));
 }
 
-static bool in_runtime(const struct session *s, const char *path)
-{
-    for (const char *const *r = s->runtime; *r; r++) {
-        size_t n = strlen(*r);
-        if (!strncmp(path, *r, n) && path[n] == '/')
-            return true;
-    }
-    return false;
-}
-
 /* One line of maps (or a mapping's first line in smaps) with its path and,
  * for a VFS file, its device and inode as the guest knows them; smaps'
  * other lines are numbers and flags, passed as they are. */
@@ -364,7 +354,7 @@ static void maps_line(struct session *s, struct task *t, const char *line, FILE 
         snprintf(dev, sizeof dev, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
         ino = st.st_ino;
     } else if (host[0] == '[' || starts(host, "/memfd:") || starts(host, "/SYSV") ||
-               starts(host, "/dev/zero") || in_runtime(s, host)) {
+               starts(host, "/dev/zero") || exec_in_runtime(s, host)) {
         snprintf(guest, sizeof guest, "%s", host);
     }
     int n = fprintf(out, "%s %s %s %s %lu", range, perms, offset, dev, ino);

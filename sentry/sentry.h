@@ -86,6 +86,9 @@ extern const struct proc_ops procinfo_ops;
 
 /* The exec stop (sentry/exec.c). */
 int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);
+/* Whether the guest's native mount namespace has this host file at the
+ * same path: it binds exactly the session's runtime directories. */
+bool exec_in_runtime(const struct session *s, const char *host_path);
 
 /* Audit lines under -v (sentry/audit.c). Denials are rare; this is never
  * on the path of an allowed call. */
