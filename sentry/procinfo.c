@@ -247,10 +247,7 @@ static int show_status(struct session *s, struct task *t, FILE *out)
     char path[64], buf[8192];
     snprintf(path, sizeof path, "/proc/%d/status", (int)t->tid);
     struct proc_nsids n;
-    int r = read_host(path, buf, sizeof buf);
-    if (r == 0)
-        r = proc_nsids(t->tid, &n);
-    if (r < 0)
+    if (read_host(path, buf, sizeof buf) < 0 || proc_nsids_parse(buf, &n) < 0)
         return -ESRCH;
     pid_t ppid = guest_pid_of(s, n.host_ppid, n.depth);
     unsigned uid = s->cred.uid, gid = s->cred.gid;

@@ -70,8 +70,11 @@ int proc_nsids(pid_t tid, struct proc_nsids *out)
 {
     char buf[4096];
     int r = read_status(tid, buf, sizeof buf);
-    if (r < 0)
-        return r;
+    return r < 0 ? r : proc_nsids_parse(buf, out);
+}
+
+int proc_nsids_parse(const char *buf, struct proc_nsids *out)
+{
     if (last_field(buf, "\nNStgid:", &out->tgid, NULL) < 0 ||
         last_field(buf, "\nNSpid:", &out->pid, &out->depth) < 0 ||
         last_field(buf, "\nNSpgid:", &out->pgid, NULL) < 0 ||

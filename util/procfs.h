@@ -18,5 +18,7 @@ struct proc_nsids {
     int depth;
 };
 int proc_nsids(pid_t tid, struct proc_nsids *out);
+/* The same, from status text already read. */
+int proc_nsids_parse(const char *status, struct proc_nsids *out);
 
 #endif
