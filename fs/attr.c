@@ -92,10 +92,6 @@ int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
     if (r < 0)
         return r;
     r = perm_check(i, mode, c);
-    /* POSIX wants a read-only file system reported, but not for devices. */
-    if (r == 0 && (mode & W_OK) && i->layer == LAYER_HOST &&
-        (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
-        r = -EROFS;
     inode_put(i);
     return r;
 }
@@ -103,10 +99,11 @@ int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
 int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c)
 {
     (void)v;
-    if (i->layer == LAYER_HOST)
-        return -EROFS;
     if (i->layer == LAYER_PROC || !perm_owner(i, c))
         return -EPERM;
+    int r = ovl_copy_up(i, true);
+    if (r < 0)
+        return r;
     mode &= 07777;
     /* As Linux: a non-root owner outside the file's group cannot make it
      * set-group-id. */
@@ -133,8 +130,6 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
                     const struct fs_cred *c)
 {
     (void)v;
-    if (i->layer == LAYER_HOST)
-        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EPERM;
     bool root = c->uid == 0, owner = c->uid == i->uid;
@@ -142,6 +137,9 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
         return -EPERM;
     if (gid != (gid_t)-1 && !root && !(owner && (gid == i->gid || gid == c->gid)))
         return -EPERM;
+    int r = ovl_copy_up(i, true);
+    if (r < 0)
+        return r;
     if (uid != (uid_t)-1)
         i->uid = uid;
     if (gid != (gid_t)-1)
@@ -188,8 +186,6 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
         return -EINVAL;
     if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT)
         return 0;
-    if (i->layer == LAYER_HOST)
-        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EPERM;
     bool to_now = !times || (times[0].tv_nsec == UTIME_NOW && times[1].tv_nsec == UTIME_NOW);
@@ -201,6 +197,9 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
         if (perm_check(i, W_OK, c) < 0)
             return -EACCES;
     }
+    int r = ovl_copy_up(i, true);
+    if (r < 0)
+        return r;
     if (inode_is_memfile(i))
         return futimens(i->memfd, times) < 0 ? -errno : 0;
     struct timespec now;
@@ -236,10 +235,10 @@ int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t l
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
-    else if (i->layer == LAYER_HOST)
-        r = -EROFS;
     else
         r = perm_check(i, W_OK, c);
+    if (r == 0)
+        r = ovl_copy_up(i, len > 0);
     if (r == 0 && ftruncate(i->memfd, len) < 0)
         r = -errno;
     inode_put(i);

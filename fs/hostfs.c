@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -138,8 +137,8 @@ int host_lookup(struct inode *dir, const char *name, size_t len, struct inode **
         if (r < 0)
             return r;
     }
-    if (S_ISDIR(child->mode) && !child->parent) {
-        if (!(child->name = strndup(name, len)))
+    if (!child->parent) {
+        if (S_ISDIR(child->mode) && !(child->name = strndup(name, len)))
             return -ENOMEM;
         child->parent = dir;
     }
@@ -195,10 +194,8 @@ void host_stat(struct inode *i, struct stat *out)
 
 int host_statfs(struct inode *i, struct statfs *out)
 {
-    if (fstatfs(i->graft->graft_fd, out) < 0)
-        return -errno;
-    out->f_flags |= ST_RDONLY;
-    return 0;
+    /* Not ST_RDONLY: the overlay above makes the runtime writable. */
+    return fstatfs(i->graft->graft_fd, out) < 0 ? -errno : 0;
 }
 
 int host_path(struct inode *i, char *buf, size_t size)

@@ -60,7 +60,7 @@ static size_t hslot(const struct vfs *v, dev_t dev, ino_t ino)
     return XXH3_64bits(key, sizeof key) & (v->hcap - 1);
 }
 
-static void unregister(struct hnode *n)
+void inode_unregister(struct hnode *n)
 {
     if (!n->linked)
         return;
@@ -185,8 +185,9 @@ int inode_placeholder(struct inode *i)
 void inode_free(struct inode *i)
 {
     struct vfs *v = i->vfs;
-    unregister(&i->obj);
-    unregister(&i->ph);
+    inode_unregister(&i->obj);
+    inode_unregister(&i->ph);
+    quota_inode_release(i);
     if (i->memfd >= 0)
         close(i->memfd);
     if (i->placeholder >= 0)

@@ -83,8 +83,10 @@ struct inode {
     int memfd;          /* regular memory file: its data */
     int placeholder;    /* dirs and symlinks, created on first open */
     struct hnode obj, ph;
+    bool charged;       /* counted against --inodes (quota.c) */
 
-    /* directories (both layers) */
+    /* directories (both layers); host files too: the host directory they
+     * were found in, which copy-up copies up first */
     struct inode *parent;
     char *name;
     bool dead;
@@ -129,6 +131,8 @@ struct vfs {
     size_t dcap, dcount;
     const struct proc_ops *proc_ops;
     void *proc_ctx;
+    struct inode *whiteout;     /* the child of every whiteout (overlay.c) */
+    struct quota *quota;        /* NULL: no --disk / --inodes */
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -137,6 +141,7 @@ struct vfs {
 struct inode *inode_alloc(struct vfs *v, enum layer l, mode_t mode, uid_t uid, gid_t gid);
 void inode_free(struct inode *i);
 int inode_register(struct inode *i, struct hnode *n, dev_t dev, ino_t ino);
+void inode_unregister(struct hnode *n);
 struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino);
 int inode_placeholder(struct inode *i);
 int memfd_new(void);
@@ -170,6 +175,23 @@ bool dirent_put(char *buf, size_t len, size_t *off, uint64_t ino, int64_t next, 
 ssize_t mem_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void mem_stat(struct inode *i, struct stat *out);
 void dentry_free_all(struct vfs *v);
+bool mem_listed_all(const struct inode *dir, int64_t pos);
+
+/* overlay.c: copy-up of host inodes into the memory layer, whiteouts,
+ * merged directories. */
+bool ovl_lower(const struct inode *i);
+bool ovl_whiteout(const struct dentry *d);
+int ovl_copy_up(struct inode *i, bool data);
+int ovl_may_move(struct inode *i);
+int ovl_check_empty(struct inode *dir);
+bool ovl_lower_has(struct inode *dir, const char *name);
+ssize_t ovl_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
+
+/* quota.c: --disk and --inodes. */
+int quota_file_new(struct vfs *v);
+int quota_inode_charge(struct inode *i);
+void quota_inode_release(struct inode *i);
+void quota_free(struct vfs *v);
 
 /* xattr.c */
 void xattr_free_all(struct inode *i);

@@ -89,9 +89,11 @@ ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, 
     (void)v;
     if (!S_ISDIR(dir->mode))
         return -ENOTDIR;
-    return dir->layer == LAYER_HOST ? host_getdents(dir, pos, buf, len)
-         : dir->layer == LAYER_PROC ? proc_getdents(dir, pos, buf, len)
-                                    : mem_getdents(dir, pos, buf, len);
+    if (dir->layer == LAYER_HOST)
+        return host_getdents(dir, pos, buf, len);
+    if (dir->layer == LAYER_PROC)
+        return proc_getdents(dir, pos, buf, len);
+    return ovl_lower(dir) ? ovl_getdents(dir, pos, buf, len) : mem_getdents(dir, pos, buf, len);
 }
 
 int vfs_host_path(struct vfs *v, struct inode *i, char *buf, size_t size)

@@ -173,7 +173,9 @@ static int adopt(struct inode *dir, const char *name, size_t len, struct inode *
 
 int mem_link(struct inode *dir, const char *name, size_t len, struct inode *child)
 {
-    struct dentry *d;
+    struct dentry *d, *wh = dcache_find(dir, name, len);
+    if (wh && !ovl_whiteout(wh))
+        wh = NULL;
     int r = dcache_add(dir, name, len, child, &d);
     if (r < 0)
         return r;
@@ -187,6 +189,12 @@ int mem_link(struct inode *dir, const char *name, size_t len, struct inode *chil
         inode_put(child);
         return r;
     }
+    if (wh) {
+        /* The new entry hides the host's name from now on. */
+        dcache_del(wh);
+        free(wh);
+        inode_put(dir->vfs->whiteout);
+    }
     if (S_ISDIR(child->mode))
         dir->nlink++;
     else
@@ -199,15 +207,25 @@ int mem_link(struct inode *dir, const char *name, size_t len, struct inode *chil
 void mem_unlink(struct dentry *d)
 {
     struct inode *dir = d->dir, *child = d->child;
-    slot_del(d);
-    dcache_del(d);
+    /* Names a merged directory took from its lower have no slot. */
+    if (d->cookie)
+        slot_del(d);
     if (S_ISDIR(child->mode))
         dir->nlink--;
     else
         child->nlink--;
     mem_touch(dir, true);
     mem_touch(child, false);
-    free(d);
+    if (ovl_lower(dir)) {
+        /* The entry becomes a whiteout in place (nothing to allocate, so
+         * nothing can fail): the host's name stays hidden. */
+        d->cookie = 0;
+        d->child = dir->vfs->whiteout;
+        inode_get(d->child);
+    } else {
+        dcache_del(d);
+        free(d);
+    }
     inode_put(child);
 }
 
@@ -249,9 +267,14 @@ int mem_new(struct vfs *v, mode_t mode, uid_t uid, gid_t gid, struct inode **out
     struct inode *i = inode_alloc(v, LAYER_MEM, mode, uid, gid);
     if (!i)
         return -ENOMEM;
+    int r = quota_inode_charge(i);
+    if (r < 0) {
+        inode_put(i);
+        return r;
+    }
     if (S_ISREG(mode)) {
         struct stat st;
-        int r = i->memfd = memfd_new();
+        r = i->memfd = quota_file_new(v);
         if (r >= 0)
             r = fstat(i->memfd, &st) < 0 ? -errno : 0;
         if (r >= 0)
@@ -296,6 +319,11 @@ bool dirent_put(char *buf, size_t len, size_t *off, uint64_t ino, int64_t next, 
     memset(de->d_name + nlen, 0, reclen - offsetof(struct linux_dirent64, d_name) - nlen);
     *off += reclen;
     return true;
+}
+
+bool mem_listed_all(const struct inode *dir, int64_t pos)
+{
+    return pos >= 2 && slot_after(dir, (uint64_t)pos) == dir->nslots;
 }
 
 ssize_t mem_getdents(struct inode *dir, int64_t *pos, void *vbuf, size_t len)

@@ -67,6 +67,20 @@ int namei_link_target(struct walker *w, struct inode *link, const char **target)
     return 0;
 }
 
+/* A name in dir: its entry (a whiteout hides the host's name), else, for
+ * host and merged directories, the host's name. */
+static int lookup_name(struct inode *dir, const char *name, size_t len, struct inode **next)
+{
+    struct dentry *d = dir->dead ? NULL : dcache_find(dir, name, len);
+    if (d) {
+        *next = d->child;
+        return ovl_whiteout(d) ? -ENOENT : 0;
+    }
+    if (ovl_lower(dir) && !dir->dead)
+        return host_lookup(dir, name, len, next);
+    return -ENOENT;
+}
+
 int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len,
                struct inode **next)
 {
@@ -90,19 +104,11 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
         *next = dir == walk_root(w) || dir == w->v->root ? dir : dir->parent;
         if (!*next)
             return -ENOENT;
-    } else if (dir->layer == LAYER_HOST) {
-        r = host_lookup(dir, name, len, next);
-        if (r < 0)
-            return r;
-    } else if (dir->layer == LAYER_PROC) {
-        r = proc_lookup(dir, name, len, next);
-        if (r < 0)
-            return r;
     } else {
-        struct dentry *d = dir->dead ? NULL : dcache_find(dir, name, len);
-        if (!d)
-            return -ENOENT;
-        *next = d->child;
+        r = dir->layer == LAYER_PROC ? proc_lookup(dir, name, len, next)
+                                     : lookup_name(dir, name, len, next);
+        if (r < 0)
+            return r;
     }
     if ((w->resolve & RESOLVE_NO_XDEV) && mount_of(*next) != mount_of(dir))
         return -EXDEV;

@@ -61,7 +61,7 @@ static int check_absent(struct walker *w, struct nameparent *np, bool dir)
         return r;
     if (np->slash && !dir)
         return -ENOENT;
-    return np->dir->layer == LAYER_HOST ? -EROFS : 0;
+    return ovl_copy_up(np->dir, true);
 }
 
 static int create_at(struct vfs *v, struct inode *start, const char *path, mode_t mode,
@@ -123,7 +123,7 @@ int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned 
         return r;
     struct inode *victim;
     if (np.type == LAST_NORM)
-        r = np.dir->layer == LAYER_HOST ? -EROFS : namei_child(&w, &np, &victim);
+        r = namei_child(&w, &np, &victim);
     else if (!rmdir)
         r = -EISDIR;
     else
@@ -132,8 +132,10 @@ int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned 
         r = S_ISDIR(victim->mode) ? -EISDIR : -ENOTDIR;
     if (r == 0)
         r = perm_may_delete(np.dir, victim, rmdir, c);
-    if (r == 0 && rmdir && victim->live)
-        r = -ENOTEMPTY;
+    if (r == 0 && rmdir)
+        r = ovl_check_empty(victim);
+    if (r == 0)
+        r = ovl_copy_up(np.dir, true);
     if (r == 0)
         remove_entry(np.dir, &np);
     inode_put(np.dir);
@@ -175,24 +177,32 @@ static int rename_check(struct nameparent *op, struct inode *old, struct namepar
         r = perm_check(old, W_OK, c);
     if (r == 0 && op->dir != np->dir && exchange && ndir)
         r = perm_check(new, W_OK, c);
-    if (r == 0 && !exchange && ndir && new->live)
-        r = -ENOTEMPTY;
+    if (r == 0 && !exchange && ndir)
+        r = ovl_check_empty(new);
+    /* What moves must live in memory. */
+    if (r == 0)
+        r = ovl_may_move(old);
+    if (r == 0 && exchange)
+        r = ovl_may_move(new);
     return r;
 }
 
 static int rename_names(struct walker *w, struct nameparent *op, struct nameparent *np,
                         unsigned flags)
 {
+    int r = ovl_copy_up(op->dir, true);
+    if (r == 0)
+        r = ovl_copy_up(np->dir, true);
+    if (r < 0)
+        return r;
     if (op->dir->layer != np->dir->layer)
         return -EXDEV;
     if (op->type != LAST_NORM)
         return -EBUSY;
     if (np->type != LAST_NORM)
         return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
-    if (op->dir->layer == LAYER_HOST)
-        return -EROFS;
     struct inode *old, *new;
-    int r = namei_child(w, op, &old);
+    r = namei_child(w, op, &old);
     if (r < 0)
         return r;
     r = namei_child(w, np, &new);
@@ -264,6 +274,8 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
     r = namei_parent(&nw, nstart, npath, &np);
     if (r == 0) {
         r = check_absent(&nw, &np, false);
+        if (r == 0 && !S_ISDIR(old->mode))
+            r = ovl_copy_up(old, true);
         if (r == 0 && old->layer != np.dir->layer)
             r = -EXDEV;
         if (r == 0 && !may_hardlink(old, c))

@@ -44,8 +44,9 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
     int r = created ? 0 : perm_check(i, mask, c);
     if (r < 0)
         return r;
-    if (i->layer == LAYER_HOST && (mask & W_OK))
-        return -EROFS;
+    if (i->layer == LAYER_HOST && (mask & W_OK) && S_ISREG(i->mode) &&
+        (r = ovl_copy_up(i, !(flags & O_TRUNC))) < 0)
+        return r;
     if (S_ISDIR(i->mode)) {
         int ph = inode_placeholder(i);
         return ph < 0 ? ph : fd_reopen(ph, O_RDONLY);
@@ -79,8 +80,9 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
         }
         r = namei_child(w, &np, &i);
         if (r == -ENOENT) {
-            r = np.dir->layer == LAYER_HOST ? -EROFS
-                                            : names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
+            r = ovl_copy_up(np.dir, true);
+            if (r == 0)
+                r = names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
             *created = r == 0;
             break;
         }

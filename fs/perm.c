@@ -50,7 +50,7 @@ int perm_may_delete(struct inode *dir, struct inode *victim, bool isdir,
             return -ENOTDIR;
         /* A host directory named in a memory directory is a graft: the
          * guest's equivalent of a mount point. */
-        if (victim->layer != dir->layer)
+        if (victim->graft == victim)
             return -EBUSY;
     } else if (S_ISDIR(victim->mode)) {
         return -EISDIR;

@@ -270,6 +270,8 @@ int vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e)
     v->guest_uid = o->guest_uid;
     v->guest_gid = o->guest_gid;
     int r = mem_new(v, S_IFDIR | 0755, 0, 0, &v->root);
+    if (r == 0 && !(v->whiteout = inode_alloc(v, LAYER_MEM, S_IFCHR, 0, 0)))
+        r = -ENOMEM;
     if (r < 0) {
         vfs_destroy(v);
         return err_set(e, -r, "fs: allocating the root");
@@ -287,8 +289,10 @@ void vfs_destroy(struct vfs *v)
     if (!v)
         return;
     dentry_free_all(v);
+    /* The quota goes last: freeing an inode releases its charge. */
     while (v->all)
         inode_free(v->all);
+    quota_free(v);
     free(v->htab);
     free(v);
 }

@@ -69,6 +69,13 @@ struct vfs_options {
 int  vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e);
 void vfs_destroy(struct vfs *v);
 
+/* Limits the memory layer from now on (what the tree already holds is not
+ * counted): disk_bytes of file data (0: none), held in a tmpfs of that
+ * size so that native writes fail with ENOSPC too; `inodes` new inodes
+ * (0: none). Creations beyond either are ENOSPC. Needs fsopen(2) rights
+ * for disk_bytes. */
+int vfs_set_quota(struct vfs *v, uint64_t disk_bytes, uint64_t inodes, struct err *e);
+
 struct inode *vfs_root(struct vfs *v);    /* borrowed, never NULL */
 void inode_get(struct inode *i);
 void inode_put(struct inode *i);

@@ -22,6 +22,10 @@ static const char USAGE[] =
     "  --cwd DIR           guest working directory (default /home/user)\n"
     "  --memory BYTES      memory limit, with K, M or G suffix (cgroup)\n"
     "  --pids N            process and thread limit (cgroup)\n"
+    "  --disk BYTES        file data the memory layer may hold, K/M/G suffix\n"
+    "                      (writes past it fail with ENOSPC)\n"
+    "  --inodes N          files, directories and symlinks the session may\n"
+    "                      create or copy up (then ENOSPC)\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
     "                      mounts, canaries; flags add to it\n"
     "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
@@ -74,7 +78,8 @@ static int parse_timeout(const char *s, unsigned *ms)
     return *ms ? 0 : -1;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY };
+enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
+       OPT_DISK, OPT_INODES };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -86,6 +91,8 @@ static int cmd_run(int argc, char **argv)
         { "pids", required_argument, NULL, OPT_PIDS },
         { "platform", required_argument, NULL, OPT_PLATFORM },
         { "policy", required_argument, NULL, OPT_POLICY },
+        { "disk", required_argument, NULL, OPT_DISK },
+        { "inodes", required_argument, NULL, OPT_INODES },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -132,6 +139,14 @@ static int cmd_run(int argc, char **argv)
             else
                 return usage_error("--platform: unknown platform '%s' (auto, seccomp or ptrace)",
                                    optarg);
+            break;
+        case OPT_DISK:
+            if (!(o.disk = parse_size(optarg)))
+                return usage_error("--disk: not a size (like 100M): %s", optarg);
+            break;
+        case OPT_INODES:
+            if (!(o.inodes = parse_size(optarg)) || strpbrk(optarg, "kKmMgG"))
+                return usage_error("--inodes: not a positive count: %s", optarg);
             break;
         case OPT_POLICY:
             o.policy = optarg;

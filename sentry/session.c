@@ -183,7 +183,9 @@ struct session *session_create(const struct run_options *o)
     };
     struct err e = { 0 };
     if ((o->policy && policy_load(o->policy, &s->policy, &e) < 0) ||
-        vfs_create(&vo, &s->vfs, &e) < 0 || platform_choose(o->platform, &s->platform, &e) < 0) {
+        vfs_create(&vo, &s->vfs, &e) < 0 ||
+        ((o->disk || o->inodes) && vfs_set_quota(s->vfs, o->disk, o->inodes, &e) < 0) ||
+        platform_choose(o->platform, &s->platform, &e) < 0) {
         err_print(&e);
         session_destroy(s);
         return NULL;

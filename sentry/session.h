@@ -18,6 +18,7 @@ struct run_options {
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;
+    uint64_t disk, inodes;         /* memory-layer quotas, 0 = none */
     enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
 };
