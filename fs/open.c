@@ -128,8 +128,6 @@ static int open_tmpfile(struct walker *w, struct inode *start, const char *path,
         return r;
     if (!S_ISDIR(dir->mode))
         r = -ENOTDIR;
-    else if (dir->layer == LAYER_HOST)
-        r = -EROFS;
     else
         r = perm_may_create(dir, w->c);
     if (r == 0)

@@ -143,8 +143,6 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
                  size_t size, int flags, const struct fs_cred *c)
 {
     (void)v;
-    if (i->layer == LAYER_HOST)
-        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EOPNOTSUPP;   /* as Linux's procfs */
     bool remove = !value;
@@ -153,6 +151,8 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
         return r;
     if (!has_prefix(name, XATTR_USER_PREFIX))
         return -EOPNOTSUPP;
+    if ((r = ovl_copy_up(i, true)) < 0)
+        return r;
     struct xattr **pp = find(i, name);
     bool exists = *pp && !strcmp((*pp)->data, name);
     if (exists && (flags & XATTR_CREATE))
