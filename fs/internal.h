@@ -162,6 +162,9 @@ int perm_may_create(struct inode *dir, const struct fs_cred *c);
 struct dentry *dcache_find(struct inode *dir, const char *name, size_t len);
 int dcache_add(struct inode *dir, const char *name, size_t len, struct inode *child,
                struct dentry **out);
+/* Removes an entry that no slot lists (host and /proc directories) and
+ * drops its reference on the child. */
+void dcache_drop(struct dentry *d);
 int mem_link(struct inode *dir, const char *name, size_t len, struct inode *child);
 void mem_unlink(struct dentry *d);
 void mem_exchange(struct dentry *a, struct dentry *b);

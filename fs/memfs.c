@@ -92,6 +92,14 @@ static void dcache_del(struct dentry *d)
     v->dcount--;
 }
 
+void dcache_drop(struct dentry *d)
+{
+    struct inode *child = d->child;
+    dcache_del(d);
+    free(d);
+    inode_put(child);
+}
+
 void dentry_free_all(struct vfs *v)
 {
     for (size_t b = 0; b < v->dcap; b++) {

@@ -5,8 +5,10 @@
  * kinds of numbered entries asked of the provider (fs/procfs.h): process
  * ids, thread ids and fd numbers, all guest numbers. Inodes are made on
  * lookup and kept in the dentry cache under their directory, like the host
- * layer's, so a directory the guest holds open keeps its identity; their
- * inode numbers are a hash of (node, task, fd), so getdents can name
+ * layer's, so a directory the guest holds open keeps its identity; each
+ * /proc directory also lists its cached entries in its slots, so what was
+ * cached about a task is dropped when the task exits (vfs_proc_forget).
+ * Inode numbers are a hash of (node, task, fd), so getdents can name
  * entries it never made inodes for.
  *
  * Why files are snapshots: a file's whole content is generated when it is
@@ -194,13 +196,70 @@ static int entry(struct inode *dir, const char *name, size_t len, const struct p
         if (!(i->name = strndup(name, len)))
             r = -ENOMEM;
     }
+    if (r == 0 && dir->nslots == dir->cap) {
+        size_t ncap = dir->cap ? dir->cap * 2 : 8;
+        struct dslot *ns = realloc(dir->slots, ncap * sizeof *ns);
+        if (ns) {
+            dir->slots = ns;
+            dir->cap = ncap;
+        } else {
+            r = -ENOMEM;
+        }
+    }
     if (r == 0)
         r = dcache_add(dir, name, len, i, &d);
     inode_put(i);
     if (r < 0)
         return r;
+    dir->slots[dir->nslots++] = (struct dslot){0, d};
     *out = i;
     return 0;
+}
+
+/* Drops the cached entry at slot k of dir, and everything cached below it.
+ * A directory still in use (a cwd) stays as a removed one: no parent, no
+ * entries. */
+static void drop_slot(struct inode *dir, size_t k)
+{
+    struct dentry *d = dir->slots[k].d;
+    dir->slots[k] = dir->slots[--dir->nslots];
+    struct inode *child = d->child;
+    if (S_ISDIR(child->mode)) {
+        while (child->nslots)
+            drop_slot(child, child->nslots - 1);
+        child->parent = NULL;
+        child->dead = true;
+    }
+    dcache_drop(d);
+}
+
+/* Forgets entry `name` of dir (NULL: nothing cached there). */
+static void forget(struct inode *dir, const char *name)
+{
+    for (size_t k = 0; dir && k < dir->nslots; k++)
+        if (!strcmp(dir->slots[k].d->name, name)) {
+            drop_slot(dir, k);
+            return;
+        }
+}
+
+static struct inode *cached(struct inode *dir, const char *name)
+{
+    struct dentry *d = dir ? dcache_find(dir, name, strlen(name)) : NULL;
+    return d ? d->child : NULL;
+}
+
+void vfs_proc_forget(struct vfs *v, pid_t tgid, pid_t tid)
+{
+    struct inode *root = cached(v->root, "proc");
+    if (!root || root->layer != LAYER_PROC)
+        return;
+    char t[16], g[16];
+    snprintf(t, sizeof t, "%d", (int)tid);
+    snprintf(g, sizeof g, "%d", (int)tgid);
+    if (tid != tgid)
+        forget(cached(cached(root, g), "task"), t);
+    forget(root, t);
 }
 
 /* A decimal number as /proc spells it (no sign, no leading zero). */
@@ -221,6 +280,8 @@ int proc_lookup(struct inode *dir, const char *name, size_t len, struct inode **
 {
     struct vfs *v = dir->vfs;
     const struct proc_node *dn = dir->pnode;
+    if (dir->dead)
+        return -ENOENT;
     for (const struct proc_node *k = dn->kids; k && k->name; k++)
         if (strlen(k->name) == len && !memcmp(k->name, name, len))
             return entry(dir, name, len, k, dir->ptgid, dir->ptid, -1, out);
@@ -471,6 +532,8 @@ ssize_t proc_getdents(struct inode *dir, int64_t *pos, void *vbuf, size_t len)
     uint64_t p = (uint64_t)*pos;
     struct inode *up = dir->parent ? dir->parent : dir;
     bool fits = true;
+    if (dir->dead)
+        return -ENOENT;
     if (p < 1 && (fits = dirent_put(buf, len, &off, dir->ino, 1, dir->mode, ".", 1)))
         p = 1;
     if (fits && p < 2 && (fits = dirent_put(buf, len, &off, up->ino, 2, up->mode, "..", 2)))

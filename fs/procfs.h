@@ -50,6 +50,11 @@ struct proc_ops {
 /* Makes /proc ask `ops`; until then it holds only what needs no task. */
 void vfs_set_proc(struct vfs *v, const struct proc_ops *ops, void *ctx);
 
+/* Forgets what /proc cached about a task that has exited: /proc/<tid> and
+ * /proc/<tgid>/task/<tid>, and /proc/<tgid> whole when tid == tgid (the
+ * process is gone). An inode still in use (a cwd) lives on, removed. */
+void vfs_proc_forget(struct vfs *v, pid_t tgid, pid_t tid);
+
 /* The guest path of any inode (a file's is found through one of its
  * names); -ENOENT when it has none left, -ERANGE when buf is too small.
  * Returns the length without the NUL. */

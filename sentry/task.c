@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fs/procfs.h"
 #include "sentry/sentry.h"
 #include "util/procfs.h"
 
@@ -193,12 +194,27 @@ void task_exec(struct session *s, pid_t tid, pid_t former)
     }
 }
 
+/* /proc forgets a task that is going away, and its process with the last
+ * thread. Only a task /proc has looked at (its guest ids known) can have
+ * anything cached there. */
+static void forget_proc(struct session *s, const struct task *t)
+{
+    pid_t tgid = t->proc->guest_tgid;
+    if (!t->guest_tid || !tgid)
+        return;
+    if (t->guest_tid != tgid)
+        vfs_proc_forget(s->vfs, tgid, t->guest_tid);
+    if (t->proc->refs == 1)
+        vfs_proc_forget(s->vfs, tgid, tgid);
+}
+
 void task_exit(struct session *s, pid_t tid)
 {
     struct task *t = lookup(s, tid);
     if (!t)
         return;
     unlink_task(s, t);
+    forget_proc(s, t);
     task_free(t);
 }
 
@@ -208,6 +224,7 @@ void task_forget_all(struct session *s)
         while (s->tasks[b]) {
             struct task *t = s->tasks[b];
             s->tasks[b] = t->next;
+            forget_proc(s, t);
             task_free(t);
         }
 }

@@ -216,3 +216,21 @@ Test(fs_proc, listings)
     cr_assert(strstr(listing("/proc/7/task"), " 7 8 "));
     cr_assert_str_eq(listing("/proc/7/fd"), ". .. 0 3 ");
 }
+
+Test(fs_proc, an_exited_process_is_forgotten)
+{
+    struct inode *fd_dir;
+    cr_assert_eq(vfs_chdirat(v, vfs_root(v), "/proc/7/fd", &user, &fd_dir), 0);
+    struct stat st;
+    cr_assert_eq(vfs_statat(v, fd_dir, "3", VFS_NOFOLLOW, &user, &st), 0);
+    char path[PATH_MAX];
+    cr_assert_gt(vfs_dir_path(v, fd_dir, path, sizeof path), 0);
+    cr_assert_str_eq(path, "/proc/7/fd");
+    vfs_proc_forget(v, 7, 7);
+    /* Held as a cwd, the directory lives on, removed. */
+    cr_assert_eq(vfs_statat(v, fd_dir, "3", VFS_NOFOLLOW, &user, &st), -ENOENT);
+    cr_assert_eq(vfs_dir_path(v, fd_dir, path, sizeof path), -ENOENT);
+    inode_put(fd_dir);
+    /* A new lookup builds the entries afresh. */
+    cr_assert_str_eq(link_text("/proc/7/fd/3"), "/tmp/a/b");
+}
