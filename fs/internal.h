@@ -81,7 +81,7 @@ struct inode {
     struct timespec atime, mtime, ctime, btime;
     struct xattr *xattrs;   /* user.* of memory inodes (xattr.c) */
     int memfd;          /* regular memory file: its data */
-    int placeholder;    /* dirs and symlinks, created on first open */
+    int placeholder;    /* dirs and symlinks on first open, any inode on an O_PATH open */
     struct hnode obj, ph;
     bool charged;       /* counted against --inodes (quota.c) */
 

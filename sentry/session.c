@@ -157,8 +157,8 @@ static void remove_exec_cache(struct session *s)
 
 struct session *session_create(const struct run_options *o)
 {
-    /* Every directory the guest opens keeps a placeholder fd in the sentry
-     * for the session's life: take the whole hard limit. */
+    /* Every directory and O_PATH target the guest opens keeps a placeholder
+     * fd in the sentry for the session's life: take the whole hard limit. */
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
         nofile.rlim_cur = nofile.rlim_max;

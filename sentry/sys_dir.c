@@ -18,6 +18,11 @@ long sys_getdents64(struct session *s, struct call *c)
     _cleanup_close_ int h = guest_fd_dup(c, arg_int(c, 0));
     if (h < 0)
         return h;
+    /* An O_PATH handle (access mode 3, see fs/open.c) lists nothing: the
+     * directory may be one its holder cannot read. */
+    int fl = fcntl(h, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_ACCMODE || (fl & O_PATH))
+        return -EBADF;
     struct stat st;
     if (fstat(h, &st) < 0)
         return -errno;
