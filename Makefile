@@ -18,7 +18,7 @@ LIBOBJS := $(filter-out build/obj/sentry/main.o,$(OBJS))
 UNIT    := $(wildcard tests/unit/*.c)
 PROGS   := $(patsubst tests/progs/%.c,build/progs/%,$(wildcard tests/progs/*.c))
 
-.PHONY: all deps asan test unit integration bench bench-quick bench-deps demo clean
+.PHONY: all deps asan test unit integration cpython-suite bench bench-quick bench-deps demo clean
 all: deps build/cordon
 
 deps:
@@ -58,6 +58,12 @@ test: deps build/cordon build/asan/cordon build/unit-tests build/integration-tes
 		echo "== $$cordon --platform $$platform"; \
 		CORDON=$$cordon CORDON_PLATFORM=$$platform build/integration-tests --jobs 2 || exit 1; \
 	done; done
+
+# CPython's file tests natively and under cordon, case by case (~3 min, so
+# not part of `make test`; CI runs both). Fails on a difference README.md
+# does not list.
+cpython-suite: deps build/cordon
+	tests/cpython-suite.py
 
 # The raw seccomp floors that bench/run.sh puts next to cordon's numbers.
 build/bench/unotify_floor: bench/unotify_floor.c bench/measure.h
