@@ -35,6 +35,7 @@ MICRO = [
     ("getpid", "getpid (native class)"),
     ("umask", "umask (serviced, no work)"),
     ("stat", "stat, runtime file"),
+    ("stat_memory", "stat, /tmp file"),
     ("read4k_runtime", "open+read 4K+close, /usr"),
     ("read4k_memory", "open+read 4K+close, /tmp"),
     ("create4k", "create+write 4K+close+unlink, /tmp"),

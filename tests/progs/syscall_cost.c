@@ -8,6 +8,7 @@
  *                   so cordon's number minus the unotify floor is the
  *                   sentry's own dispatch cost
  *   stat            serviced path walk into the read-only runtime layer
+ *   stat_memory     the same walk ending in the in-memory layer ($TMPDIR)
  *   read4k_runtime  open+read 4 KiB+close of a runtime-layer file
  *   read4k_memory   the same on a file of the in-memory layer ($TMPDIR)
  *   create4k        create+write 4 KiB+close, then unlink, so every call
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
         {"getpid", call_getpid, NULL, NULL},
         {"umask", call_umask, NULL, NULL},
         {"stat", call_stat, RUNTIME_FILE, NULL},
+        {"stat_memory", call_stat, memfile, NULL},
         {"read4k_runtime", call_read4k, RUNTIME_FILE, NULL},
         {"read4k_memory", call_read4k, memfile, NULL},
         {"create4k", call_create4k, newfile, NULL},
