@@ -21,6 +21,7 @@
 
 #include "fs/vfs.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <time.h>
 
@@ -133,6 +134,8 @@ struct vfs {
     void *proc_ctx;
     struct inode *whiteout;     /* the child of every whiteout (overlay.c) */
     struct quota *quota;        /* NULL: no --disk / --inodes */
+    ino_t base_ino;             /* memory inodes below it are the initial tree, */
+    struct timespec built;      /* complete at this time (what export skips) */
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -188,6 +191,9 @@ int ovl_copy_up(struct inode *i, bool data);
 int ovl_may_move(struct inode *i);
 int ovl_check_empty(struct inode *dir);
 bool ovl_lower_has(struct inode *dir, const char *name);
+/* The lower directory of dir opened for reading its names; NULL with
+ * *err set on failure. */
+DIR *ovl_lower_open(struct inode *dir, int *err);
 ssize_t ovl_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 
 /* quota.c: --disk and --inodes. */

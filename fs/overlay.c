@@ -124,8 +124,7 @@ int ovl_may_move(struct inode *i)
     return ovl_lower(i) ? -EXDEV : ovl_copy_up(i, true);
 }
 
-/* The lower directory of dir, for reading its names. */
-static DIR *lower_open(struct inode *dir, int *err)
+DIR *ovl_lower_open(struct inode *dir, int *err)
 {
     int fd = host_open(dir, O_RDONLY | O_DIRECTORY);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -149,7 +148,7 @@ int ovl_check_empty(struct inode *dir)
     if (!ovl_lower(dir))
         return 0;
     int r = 0;
-    DIR *d = lower_open(dir, &r);
+    DIR *d = ovl_lower_open(dir, &r);
     if (!d)
         return r;
     struct dirent *e;
@@ -169,7 +168,7 @@ bool ovl_lower_has(struct inode *dir, const char *name)
     if (!ovl_lower(dir))
         return false;
     int r = 0;
-    DIR *d = lower_open(dir, &r);
+    DIR *d = ovl_lower_open(dir, &r);
     if (!d)
         return false;
     bool found = false;
@@ -190,7 +189,7 @@ ssize_t ovl_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len)
         *pos = LOWER_POS;
     }
     int r = 0;
-    DIR *d = lower_open(dir, &r);
+    DIR *d = ovl_lower_open(dir, &r);
     if (!d)
         return off ? (ssize_t)off : r;
     int64_t k = LOWER_POS;

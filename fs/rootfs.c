@@ -280,6 +280,8 @@ int vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e)
         vfs_destroy(v);
         return -1;
     }
+    v->base_ino = v->next_ino;
+    time_now(&v->built);
     *out = v;
     return 0;
 }

@@ -76,6 +76,14 @@ void vfs_destroy(struct vfs *v);
  * for disk_bytes. */
 int vfs_set_quota(struct vfs *v, uint64_t disk_bytes, uint64_t inodes, struct err *e);
 
+/* The memory layer as a tar file (fs/archive.c): export writes it to `out`
+ * (OCI-style .wh. whiteouts and opaque markers for the overlay's state);
+ * import replays one into the tree as root, refusing absolute names, "..",
+ * devices, FIFOs and sockets. On failure fill *e (naming the member) and
+ * return -1. */
+int vfs_export(struct vfs *v, const char *out, struct err *e);
+int vfs_import(struct vfs *v, const char *in, struct err *e);
+
 struct inode *vfs_root(struct vfs *v);    /* borrowed, never NULL */
 void inode_get(struct inode *i);
 void inode_put(struct inode *i);

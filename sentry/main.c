@@ -26,6 +26,8 @@ static const char USAGE[] =
     "                      (writes past it fail with ENOSPC)\n"
     "  --inodes N          files, directories and symlinks the session may\n"
     "                      create or copy up (then ENOSPC)\n"
+    "  --import-fs IN.tar  seed the memory layer from a tar (as --export-fs writes)\n"
+    "  --export-fs OUT.tar write the memory layer to a tar when PROGRAM exits\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
     "                      mounts, canaries; flags add to it\n"
     "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
@@ -79,7 +81,7 @@ static int parse_timeout(const char *s, unsigned *ms)
 }
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
-       OPT_DISK, OPT_INODES };
+       OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -93,6 +95,8 @@ static int cmd_run(int argc, char **argv)
         { "policy", required_argument, NULL, OPT_POLICY },
         { "disk", required_argument, NULL, OPT_DISK },
         { "inodes", required_argument, NULL, OPT_INODES },
+        { "import-fs", required_argument, NULL, OPT_IMPORT_FS },
+        { "export-fs", required_argument, NULL, OPT_EXPORT_FS },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -147,6 +151,12 @@ static int cmd_run(int argc, char **argv)
         case OPT_INODES:
             if (!(o.inodes = parse_size(optarg)) || strpbrk(optarg, "kKmMgG"))
                 return usage_error("--inodes: not a positive count: %s", optarg);
+            break;
+        case OPT_IMPORT_FS:
+            o.import_fs = optarg;
+            break;
+        case OPT_EXPORT_FS:
+            o.export_fs = optarg;
             break;
         case OPT_POLICY:
             o.policy = optarg;

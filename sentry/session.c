@@ -185,6 +185,7 @@ struct session *session_create(const struct run_options *o)
     if ((o->policy && policy_load(o->policy, &s->policy, &e) < 0) ||
         vfs_create(&vo, &s->vfs, &e) < 0 ||
         ((o->disk || o->inodes) && vfs_set_quota(s->vfs, o->disk, o->inodes, &e) < 0) ||
+        (o->import_fs && vfs_import(s->vfs, o->import_fs, &e) < 0) ||
         platform_choose(o->platform, &s->platform, &e) < 0) {
         err_print(&e);
         session_destroy(s);
@@ -297,6 +298,11 @@ int session_run(const struct run_options *o)
         .argv = o->argv, .extra_env = o->extra_env, .cwd = o->cwd, .timeout_ms = o->timeout_ms,
     };
     int status = session_exec(s, &x, NULL);
+    struct err e = { 0 };
+    if (o->export_fs && vfs_export(s->vfs, o->export_fs, &e) < 0) {
+        err_print(&e);
+        status = 125;
+    }
     session_destroy(s);
     return status;
 }

@@ -19,6 +19,8 @@ struct run_options {
     uint64_t memory;
     uint64_t pids;
     uint64_t disk, inodes;         /* memory-layer quotas, 0 = none */
+    const char *import_fs;         /* tar that seeds the memory layer, or NULL */
+    const char *export_fs;         /* tar the memory layer is written to at exit, or NULL */
     enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
 };

@@ -1,6 +1,10 @@
-/* The memory layer's quotas (--disk, --inodes) seen from a real guest:
- * native writes hit ENOSPC, not only the calls the sentry services. */
+/* The memory layer seen from a real guest: its quotas (--disk, --inodes:
+ * native writes hit ENOSPC, not only the calls the sentry services) and
+ * its export/import between sessions. */
 #include "tests/integration/harness.h"
+
+#include <stdio.h>
+#include <unistd.h>
 
 TestSuite(overlay, .timeout = 60);
 
@@ -53,4 +57,52 @@ Test(overlay, quota_flags_are_checked)
     run_cordon_cli(&r2, NULL, ARGV("run", "--inodes", "1k", "--", "/bin/true"));
     assert_status(&r2, 2);
     assert_contains(&r2, err, "--inodes: not a positive count");
+}
+
+/* A backend keeps a user's files between turns: session 1 exports, session
+ * 2 imports and carries on. */
+Test(overlay, export_then_import)
+{
+    char tar[64], tag[17];
+    random_tag(tag);
+    snprintf(tar, sizeof tar, "/tmp/cordon-test-%s.tar", tag);
+    RUN(r1);
+    const char *const export_opts[] = {"--export-fs", tar, NULL};
+    run_sh(&r1, &(struct run_opts){.cordon_opts = export_opts},
+           "mkdir -p ~/proj/src && echo 'int main(void){return 0;}' > ~/proj/src/m.c &&"
+           "ln -s src/m.c ~/proj/link && chmod 751 ~/proj && echo gone > ~/proj/tmp &&"
+           "rm ~/proj/tmp && touch -d 2001-02-03 ~/proj/src/m.c && echo t > /tmp/scratch");
+    assert_run(&r1, 0, "");
+    RUN(r2);
+    const char *const import_opts[] = {"--import-fs", tar, NULL};
+    run_sh(&r2, &(struct run_opts){.cordon_opts = import_opts},
+           "cat ~/proj/link; stat -c '%a %U' ~/proj; date -u -r ~/proj/src/m.c +%F;"
+           "ls ~/proj; cat /tmp/scratch");
+    unlink(tar);
+    assert_run(&r2, 0, "int main(void){return 0;}\n751 user\n2001-02-03\nlink\nsrc\nt\n");
+}
+
+Test(overlay, import_refuses_absolute_names)
+{
+    char tar[64], tag[17];
+    random_tag(tag);
+    snprintf(tar, sizeof tar, "/tmp/cordon-test-%s.tar", tag);
+    RUN(mk);
+    run_cmd(&mk, NULL, ARGV("tar", "-cPf", tar, "/etc/hostname"));
+    assert_status(&mk, 0);
+    RUN(r);
+    const char *const opts[] = {"--import-fs", tar, NULL};
+    run_guest(&r, &(struct run_opts){.cordon_opts = opts}, ARGV("/bin/true"));
+    unlink(tar);
+    assert_status(&r, 125);
+    assert_contains(&r, err, "member /etc/hostname: absolute names are refused");
+}
+
+Test(overlay, export_to_a_bad_path_fails_loudly)
+{
+    RUN(r);
+    const char *const opts[] = {"--export-fs", "/nonexistent-dir/out.tar", NULL};
+    run_guest(&r, &(struct run_opts){.cordon_opts = opts}, ARGV("/bin/true"));
+    assert_status(&r, 125);
+    assert_contains(&r, err, "--export-fs /nonexistent-dir/out.tar");
 }

@@ -6,6 +6,8 @@
 #include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <sys/syscall.h>
 
 TestSuite(fs_overlay, .init = fs_setup, .fini = fs_teardown);
@@ -266,4 +268,111 @@ Test(fs_overlay, disk_quota)
     /* A copy-up that does not fit fails the same way. */
     cr_assert_eq(xopen("/usr/bin/ls", O_WRONLY, 0, &root), -ENOSPC);
     cr_assert_eq(xunlink("/tmp/big", 0, &user), 0);
+}
+
+/* Export in one session, import into a fresh one: the overlay's state
+ * (copy-ups, whiteouts, an opaque directory) and plain memory files. */
+Test(fs_overlay, export_import_round_trip)
+{
+    char tar[] = "/tmp/cordon-export-XXXXXX";
+    int tfd = mkstemp(tar);
+    cr_assert_geq(tfd, 0);
+    close(tfd);
+    make_file("/usr/local/new-file", "upper", 0640, &root);
+    cr_assert_eq(vfs_chownat(v, vfs_root(v), "/usr/local/new-file", 1000, 1000, 0, &root), 0);
+    int fd = xopen("/usr/bin/env", O_WRONLY | O_TRUNC, 0, &root);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "patched", 7), 7);
+    close(fd);
+    cr_assert_eq(xunlink("/usr/bin/ls", 0, &root), 0);
+    cr_assert_eq(nftw("/usr/share/doc/bash", rm_guest, 16, FTW_DEPTH | FTW_PHYS), 0);
+    cr_assert_eq(xmkdir("/usr/share/doc/bash", 0700, &root), 0);
+    make_file("/usr/share/doc/bash/only", "o", 0644, &root);
+    cr_assert_eq(xmkdir("/home/user/d", 0750, &user), 0);
+    make_file("/home/user/d/f", "data", 0600, &user);
+    cr_assert_eq(vfs_linkat(v, vfs_root(v), "/home/user/d/f", vfs_root(v), "/home/user/h", false, &user), 0);
+    cr_assert_eq(vfs_symlinkat(v, "d/f", vfs_root(v), "/home/user/l", &user), 0);
+    struct timespec ts[2] = {{1000, 0}, {2000, 0}};
+    cr_assert_eq(vfs_utimensat(v, vfs_root(v), "/home/user/d/f", ts, 0, &user), 0);
+    struct err e = {0};
+    cr_assert_eq(vfs_export(v, tar, &e), 0, "export: %s", e.msg);
+
+    fs_teardown();
+    fs_setup();
+    cr_assert_eq(vfs_import(v, tar, &e), 0, "import: %s", e.msg);
+    unlink(tar);
+    char buf[64];
+    read_file("/usr/local/new-file", buf, sizeof buf);
+    cr_assert_str_eq(buf, "upper");
+    read_file("/usr/bin/env", buf, sizeof buf);
+    cr_assert_str_eq(buf, "patched");
+    struct stat st;
+    cr_assert_eq(xstat("/usr/local/new-file", &st), 0);
+    cr_assert_eq(st.st_uid, 1000u);
+    cr_assert_eq(st.st_mode & 07777, 0640u);
+    cr_assert_eq(xstat("/usr/bin/ls", &st), -ENOENT);
+    int total;
+    cr_assert_eq(listed("/usr/bin", "ls", &total), 0);
+    cr_assert_eq(listed("/usr/share/doc/bash", "copyright", &total), 0);
+    cr_assert_eq(listed("/usr/share/doc/bash", "only", &total), 1);
+    cr_assert_eq(total, 3);
+    cr_assert_eq(xstat("/usr/share/doc/bash", &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0700u);
+    read_file("/home/user/l", buf, sizeof buf);
+    cr_assert_str_eq(buf, "data");
+    struct stat a, b;
+    cr_assert_eq(xstat("/home/user/d/f", &a), 0);
+    cr_assert_eq(xstat("/home/user/h", &b), 0);
+    cr_assert_eq(a.st_ino, b.st_ino);
+    cr_assert_eq(a.st_mtim.tv_sec, 2000);
+    cr_assert_eq(a.st_mode & 07777, 0600u);
+    cr_assert_eq(xstat("/home/user/d", &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0750u);
+    cr_assert_eq(stat("/usr/bin/ls", &st), 0, "the host lost a file");
+}
+
+static void write_tar(const char *path, const char *name, int type, const char *link)
+{
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+    struct archive_entry *en = archive_entry_new();
+    archive_entry_set_pathname(en, name);
+    archive_entry_set_filetype(en, (unsigned)type);
+    archive_entry_set_perm(en, 0644);
+    if (link)
+        archive_entry_set_hardlink(en, link);
+    cr_assert_eq(archive_write_header(a, en), ARCHIVE_OK);
+    archive_entry_free(en);
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+Test(fs_overlay, import_refuses_unsafe_members)
+{
+    static const struct {
+        const char *name, *link, *why;
+        int type;
+    } bad[] = {
+        {"/etc/evil", NULL, "absolute", AE_IFREG},
+        {"home/../../x", NULL, "\"..\"", AE_IFREG},
+        {"home/user/h", "../../etc/shadow", "\"..\"", AE_IFREG},
+        {"dev/sda", NULL, "devices", AE_IFBLK},
+        {"tmp/fifo", NULL, "FIFOs", AE_IFIFO},
+    };
+    char tar[] = "/tmp/cordon-import-XXXXXX";
+    int tfd = mkstemp(tar);
+    cr_assert_geq(tfd, 0);
+    close(tfd);
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        write_tar(tar, bad[k].name, bad[k].type, bad[k].link);
+        struct err e = {0};
+        cr_assert_eq(vfs_import(v, tar, &e), -1, "%s was imported", bad[k].name);
+        cr_assert(strstr(e.msg, bad[k].name) || (bad[k].link && strstr(e.msg, bad[k].link)),
+                  "message lacks the member: %s", e.msg);
+        cr_assert(strstr(e.msg, bad[k].why), "message lacks why: %s", e.msg);
+    }
+    struct err e = {0};
+    cr_assert_eq(vfs_import(v, "/nonexistent/x.tar", &e), -1);
+    unlink(tar);
 }
