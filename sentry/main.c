@@ -26,6 +26,8 @@ static const char USAGE[] =
     "                      (writes past it fail with ENOSPC)\n"
     "  --inodes N          files, directories and symlinks the session may\n"
     "                      create or copy up (then ENOSPC)\n"
+    "  --root              run PROGRAM as uid 0 of the sandbox (no capabilities):\n"
+    "                      it may change the runtime (/usr) under the overlay\n"
     "  --import-fs IN.tar  seed the memory layer from a tar (as --export-fs writes)\n"
     "  --export-fs OUT.tar write the memory layer to a tar when PROGRAM exits\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
@@ -81,7 +83,7 @@ static int parse_timeout(const char *s, unsigned *ms)
 }
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
-       OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS };
+       OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT };
 
 static int cmd_run(int argc, char **argv)
 {
@@ -97,6 +99,7 @@ static int cmd_run(int argc, char **argv)
         { "inodes", required_argument, NULL, OPT_INODES },
         { "import-fs", required_argument, NULL, OPT_IMPORT_FS },
         { "export-fs", required_argument, NULL, OPT_EXPORT_FS },
+        { "root", no_argument, NULL, OPT_ROOT },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -157,6 +160,9 @@ static int cmd_run(int argc, char **argv)
             break;
         case OPT_EXPORT_FS:
             o.export_fs = optarg;
+            break;
+        case OPT_ROOT:
+            o.root = true;
             break;
         case OPT_POLICY:
             o.policy = optarg;

@@ -171,14 +171,17 @@ struct session *session_create(const struct run_options *o)
     }
     pthread_mutex_init(&s->lock, NULL);
     s->verbose = o->verbose;
-    s->cred = (struct fs_cred){ GUEST_UID, GUEST_GID };
+    /* --root: uid 0 of the guest's own user namespace, without capabilities
+     * (launch drops the bounding set), so what it gains is only what the
+     * VFS grants root: the runtime under the overlay, others' files. */
+    s->cred = o->root ? (struct fs_cred){ 0, 0 } : (struct fs_cred){ GUEST_UID, GUEST_GID };
     s->initial_umask = 022;
     s->runtime = RUNTIME;
     s->memory = o->memory;
     s->pids = o->pids;
 
     struct vfs_options vo = {
-        .runtime = RUNTIME, .etc = ETC, .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
+        .runtime = RUNTIME, .etc = ETC, .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
         .user_name = "user", .home = "/home/user", .hostname = "cordon",
     };
     struct err e = { 0 };
@@ -262,7 +265,7 @@ int session_exec(struct session *s, const struct exec_request *x, struct exec_re
     struct launch_spec spec = {
         .platform = s->platform, .argv = x->argv, .envp = (const char *const *)env,
         .exec_path = exec_path, .runtime = RUNTIME, .exec_cache = s->exec_cache,
-        .hostname = "cordon", .guest_uid = GUEST_UID, .guest_gid = GUEST_GID,
+        .hostname = "cordon", .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
         .host_uid = s->host_uid, .host_gid = s->host_gid, .table = rows,
         .table_len = SYSCALL_MAX, .cgroup_name = cgroup ? cgname : NULL,
         .memory_limit = s->memory, .pids_limit = s->pids, .verbose = s->verbose,

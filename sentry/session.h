@@ -23,6 +23,7 @@ struct run_options {
     const char *export_fs;         /* tar the memory layer is written to at exit, or NULL */
     enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
+    bool root;                     /* --root: PROGRAM runs as the guest's uid 0 */
 };
 
 struct session;

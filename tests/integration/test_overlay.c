@@ -4,6 +4,7 @@
 #include "tests/integration/harness.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 TestSuite(overlay, .timeout = 60);
@@ -105,4 +106,78 @@ Test(overlay, export_to_a_bad_path_fails_loudly)
     run_guest(&r, &(struct run_opts){.cordon_opts = opts}, ARGV("/bin/true"));
     assert_status(&r, 125);
     assert_contains(&r, err, "--export-fs /nonexistent-dir/out.tar");
+}
+
+/* What a host file looks like from the host: size and mtime. */
+static void host_fingerprint(const char *path, char *buf, size_t size)
+{
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "host %s", path);
+    snprintf(buf, size, "%lld %lld", (long long)st.st_size, (long long)st.st_mtime);
+}
+
+static const char *const AS_ROOT[] = {"--root", NULL};
+
+/* A pip-like edit of the runtime's python: the stdlib file changes for the
+ * session only; a new module lands in dist-packages. */
+Test(overlay, root_edits_runtime_python_in_memory_only)
+{
+    const char *mod = "/usr/lib/python3.11/string.py";
+    char before[64], after[64];
+    host_fingerprint(mod, before, sizeof before);
+    RUN(r);
+    run_guest(&r, &(struct run_opts){.cordon_opts = AS_ROOT},
+              ARGV("/usr/bin/python3", "-c",
+                   "import os\n"
+                   "p = '/usr/lib/python3.11/string.py'\n"
+                   "st = os.stat(p)\n"
+                   "with open(p, 'a') as f: f.write('\\nCORDON_PATCHED = 42\\n')\n"
+                   "with open('/usr/lib/python3/dist-packages/cordon_probe.py', 'w') as f:\n"
+                   "    f.write('VALUE = \"probe\"\\n')\n"
+                   "import string, cordon_probe\n"
+                   "print(string.CORDON_PATCHED, cordon_probe.VALUE, oct(os.stat(p).st_mode))\n"
+                   "print(os.stat(p).st_size > st.st_size, os.stat(p).st_uid)\n"));
+    assert_run(&r, 0, "42 probe 0o100644\nTrue 0\n");
+    host_fingerprint(mod, after, sizeof after);
+    cr_assert_str_eq(after, before, "the host's %s changed", mod);
+    struct stat st;
+    cr_assert_eq(stat("/usr/lib/python3/dist-packages/cordon_probe.py", &st), -1,
+                 "written to the host");
+}
+
+Test(overlay, root_deletes_a_runtime_file)
+{
+    char before[64], after[64];
+    host_fingerprint("/usr/bin/tr", before, sizeof before);
+    RUN(r);
+    run_sh(&r, &(struct run_opts){.cordon_opts = AS_ROOT},
+           "rm /usr/bin/tr && echo removed; ls /usr/bin | grep -cx tr;"
+           "ls /usr/bin | sort | uniq -d | wc -l; [ -e /usr/bin/tr ] || echo gone;"
+           "cp /usr/bin/true /usr/local/bin/t2 && /usr/local/bin/t2 && echo copied-binary-runs;"
+           "mv /usr/local/share /usr/local/share2 && ls -d /usr/local/share* ");
+    assert_run(&r, 0, "removed\n0\n0\ngone\ncopied-binary-runs\n/usr/local/share2\n");
+    host_fingerprint("/usr/bin/tr", after, sizeof after);
+    cr_assert_str_eq(after, before);
+    struct stat st;
+    cr_assert_eq(stat("/usr/local/share", &st), 0, "the host lost /usr/local/share");
+}
+
+Test(overlay, export_import_keeps_runtime_changes)
+{
+    char tar[64], tag[17];
+    random_tag(tag);
+    snprintf(tar, sizeof tar, "/tmp/cordon-test-%s.tar", tag);
+    RUN(r1);
+    const char *const o1[] = {"--root", "--export-fs", tar, NULL};
+    run_sh(&r1, &(struct run_opts){.cordon_opts = o1},
+           "echo tool > /usr/local/bin/mytool && chmod 755 /usr/local/bin/mytool &&"
+           "rm /usr/bin/tr && echo '# patched' >> /usr/share/doc/bash/copyright");
+    assert_run(&r1, 0, "");
+    RUN(r2);
+    const char *const o2[] = {"--import-fs", tar, NULL};
+    run_sh(&r2, &(struct run_opts){.cordon_opts = o2},
+           "cat /usr/local/bin/mytool; stat -c %a /usr/local/bin/mytool;"
+           "[ -e /usr/bin/tr ] || echo tr-gone; tail -n1 /usr/share/doc/bash/copyright");
+    unlink(tar);
+    assert_run(&r2, 0, "tool\n755\ntr-gone\n# patched\n");
 }
