@@ -13,6 +13,11 @@
  * the binary's guest path, anything else outside the runtime by nothing),
  * loadavg loses the host's last pid. cmdline and environ are the guest's own
  * memory. Host paths never leave this file: the VFS gives guest names.
+ *
+ * The guest's pid 1 is cordon's init, a clone of the sentry that never
+ * exec'd: its memory, fds, exe, cwd and environment are the sentry's. /proc/1
+ * shows its ids and numbers only; the rest is EACCES, what Linux answers
+ * for a process the caller may not trace.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +37,8 @@
 #include "util/procfs.h"
 
 static struct session *S(void *ctx) { return ctx; }
+
+#define INIT_PID 1
 
 /* Fills in the guest ids of t; -ESRCH once it is gone. */
 static int guest_ids(struct task *t)
@@ -81,8 +88,29 @@ static int ops_self(void *ctx, pid_t *tgid, pid_t *tid)
     return 0;
 }
 
+/* The host pid of the guest tree's init: the parent, in the same pid
+ * namespace, whose guest pid is 1 (checked again each time: each exec of a
+ * session has its own tree). */
+static pid_t init_host(struct session *s)
+{
+    struct proc_nsids n, p;
+    if (s->init_host > 0 && proc_nsids(s->init_host, &p) == 0 && p.pid == INIT_PID) {
+        FOR_EACH_TASK(s, t)
+            if (proc_nsids(t->tid, &n) == 0)
+                return n.depth == p.depth ? s->init_host : -ESRCH;
+    }
+    s->init_host = 0;
+    FOR_EACH_TASK(s, t)
+        if (proc_nsids(t->tid, &n) == 0 && proc_nsids(n.host_ppid, &p) == 0 &&
+            p.pid == INIT_PID && p.depth == n.depth)
+            return s->init_host = n.host_ppid;
+    return -ESRCH;
+}
+
 static pid_t ops_tgid_of(void *ctx, pid_t tid)
 {
+    if (tid == INIT_PID)
+        return init_host(S(ctx)) > 0 ? INIT_PID : -ESRCH;
     struct task *t = by_tid(S(ctx), tid);
     return t ? t->proc->guest_tgid : -ESRCH;
 }
@@ -131,10 +159,15 @@ static ssize_t ops_list(void *ctx, enum proc_list what, pid_t tgid, int *out, si
 {
     struct session *s = S(ctx);
     if (what == PROC_FDS) {
-        struct task *t = by_tgid(s, tgid);
-        return t ? list_fds(t, out, cap) : -ESRCH;
+        struct task *t = tgid == INIT_PID ? NULL : by_tgid(s, tgid);
+        return tgid == INIT_PID ? -EACCES : t ? list_fds(t, out, cap) : -ESRCH;
     }
     size_t n = 0;
+    if ((what == PROC_PIDS || tgid == INIT_PID) && init_host(s) > 0) {
+        if (n < cap)
+            out[n] = INIT_PID;
+        n++;
+    }
     FOR_EACH_TASK(s, t) {
         if (guest_ids(t) < 0 || (what == PROC_TIDS && t->proc->guest_tgid != tgid))
             continue;
@@ -147,6 +180,8 @@ static ssize_t ops_list(void *ctx, enum proc_list what, pid_t tgid, int *out, si
 
 static int ops_fd_get(void *ctx, pid_t tgid, int fd)
 {
+    if (tgid == INIT_PID)
+        return -EACCES;
     struct task *t = by_tgid(S(ctx), tgid);
     if (!t || fd < 0)
         return -ENOENT;
@@ -156,6 +191,8 @@ static int ops_fd_get(void *ctx, pid_t tgid, int fd)
 
 static int ops_cwd(void *ctx, pid_t tid, struct inode **out)
 {
+    if (tid == INIT_PID)
+        return -EACCES;
     struct task *t = by_tid(S(ctx), tid);
     if (!t)
         return -ENOENT;
@@ -166,6 +203,8 @@ static int ops_cwd(void *ctx, pid_t tid, struct inode **out)
 
 static int ops_exe(void *ctx, pid_t tgid, struct inode **out)
 {
+    if (tgid == INIT_PID)
+        return -EACCES;
     struct task *t = by_tgid(S(ctx), tgid);
     if (!t || !t->proc->exe)
         return -ENOENT;
@@ -481,14 +520,9 @@ static int show_global(struct session *s, const char *what, FILE *out)
     return 0;
 }
 
-static int ops_show(void *ctx, const char *what, pid_t tgid, pid_t tid, int fd, FILE *out)
+/* File `what` of task t (fd: which fdinfo). */
+static int show_task(struct session *s, struct task *t, const char *what, int fd, FILE *out)
 {
-    struct session *s = S(ctx);
-    if (tgid == 0)
-        return show_global(s, what, out);
-    struct task *t = tid == tgid ? by_tgid(s, tgid) : by_tid(s, tid);
-    if (!t)
-        return -ESRCH;
     if (!strcmp(what, "status"))
         return show_status(s, t, out);
     if (!strcmp(what, "stat"))
@@ -518,6 +552,42 @@ static int ops_show(void *ctx, const char *what, pid_t tgid, pid_t tid, int fd, 
             return copy_host(path, out);
         }
     return -ENOENT;
+}
+
+/* What /proc/1 shows: ids and numbers, and a name for its command line. */
+static int show_init(struct session *s, const char *what, FILE *out)
+{
+    static const char *const SHOWN[] = {"status", "stat", "statm", "limits", "comm", "cgroup",
+                                        "oom_score", "oom_score_adj"};
+    pid_t host = init_host(s);
+    if (host <= 0)
+        return -ESRCH;
+    if (!strcmp(what, "cmdline")) {
+        fputs("cordon-init", out);
+        fputc('\0', out);
+        return 0;
+    }
+    bool shown = false;
+    for (size_t k = 0; k < sizeof SHOWN / sizeof *SHOWN; k++)
+        shown |= !strcmp(what, SHOWN[k]);
+    if (!shown)
+        return -EACCES;
+    struct proc p = { .tgid = host, .pidfd = -1 };
+    struct task t = { .tid = host, .proc = &p };
+    return show_task(s, &t, what, -1, out);
+}
+
+static int ops_show(void *ctx, const char *what, pid_t tgid, pid_t tid, int fd, FILE *out)
+{
+    struct session *s = S(ctx);
+    if (tgid == 0)
+        return show_global(s, what, out);
+    if (tgid == INIT_PID)
+        return show_init(s, what, out);
+    struct task *t = tid == tgid ? by_tgid(s, tgid) : by_tid(s, tid);
+    if (!t)
+        return -ESRCH;
+    return show_task(s, t, what, fd, out);
 }
 
 const struct proc_ops procinfo_ops = {

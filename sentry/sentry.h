@@ -64,6 +64,7 @@ struct session {
     gid_t host_gid;
     uint64_t memory, pids;          /* cgroup limits of each exec's tree; 0: none */
     struct task *current;           /* whose call is being serviced: /proc/self */
+    pid_t init_host;                /* host pid of the guest tree's init, once /proc looked */
     const char *hostname;           /* the guest's */
     bool verbose;
 };

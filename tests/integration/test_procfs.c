@@ -65,14 +65,17 @@ Test(procfs, pid_dirs_are_the_sessions_processes)
 {
     RUN(r);
     /* Every numbered entry is a guest process whose status agrees (unless
-     * it has exited meanwhile, as ls and grep do); /proc/1
-     * (the guest's init) is not shown, and surely not the host's. */
+     * it has exited meanwhile, as ls and grep do); /proc/1 is the guest's
+     * init, whose environment, fds and exe (the sentry's) are not shown. */
     run_sh(&r, NULL,
            "sleep 5 & for p in $(ls /proc | grep -E '^[0-9]+$'); do "
            "  grep -qs \"^Pid:\t$p\\$\" /proc/$p/status || [ ! -e /proc/$p ] || echo bad $p; done; "
            "ls -d /proc/$! >/dev/null && echo child-listed; "
-           "cat /proc/1/cmdline /proc/4000000/status 2>/dev/null || echo absent; kill $!");
-    assert_run(&r, 0, "child-listed\nabsent\n");
+           "tr '\\0' '\\n' < /proc/1/cmdline; grep PPid /proc/1/status; "
+           "cat /proc/1/environ 2>/dev/null || echo no-environ; readlink /proc/1/exe || echo no-exe; "
+           "ls /proc/1/fd 2>/dev/null || echo no-fds; "
+           "cat /proc/4000000/status 2>/dev/null || echo absent; kill $!");
+    assert_run(&r, 0, "child-listed\ncordon-init\nPPid:\t0\nno-environ\nno-exe\nno-fds\nabsent\n");
 }
 
 Test(procfs, ls_l_of_fds)
@@ -180,10 +183,12 @@ Test(procfs, nothing_of_the_host_in_proc_self)
     RUN(r);
     char cwd[4096];
     cr_assert(getcwd(cwd, sizeof cwd));
-    /* Every file and link of /proc/self, its task and fds, read by a
-     * binary that runs through the exec cache. */
+    /* Every file of /proc/1 (init, a clone of the sentry) and every file
+     * and link of /proc/self, its task and fds, read by a binary that runs
+     * through the exec cache. */
     run_with_host_pid(&r, &(struct run_opts){.env = ARGV("CORDON_TEST_HOST_SECRET=leaked-value")},
-                      "cp /bin/cat /tmp/c; cd /proc/self && "
+                      "cp /bin/cat /tmp/c; for f in /proc/1/*; do /tmp/c $f 2>/dev/null | tr '\\0' '\\n'; done; "
+                      "cd /proc/self && "
                       "for f in * task/*/* fd/* fdinfo/*; do "
                       "  if [ -L \"$f\" ]; then echo \"$f -> $(readlink $f)\"; "
                       "  elif [ -f \"$f\" ]; then /tmp/c \"$f\" | tr '\\0' '\\n'; fi; done; "
@@ -192,7 +197,8 @@ Test(procfs, nothing_of_the_host_in_proc_self)
     int host_pid = atoi(r.out);
     cr_assert(host_pid > 1, "no host pid printed" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
     const char *guest_out = strchr(r.out, '\n') + 1;
-    cr_assert(strstr(guest_out, "Pid:") && strstr(guest_out, "/tmp/c"), "the dump is incomplete" RUN_CONTEXT,
+    cr_assert(strstr(guest_out, "Pid:") && strstr(guest_out, "/tmp/c") && strstr(guest_out, "cordon-init"),
+              "the dump is incomplete" RUN_CONTEXT,
               RUN_CONTEXT_ARGS(&r));
     /* cordon, its init and the guest's first tasks have pids just above. */
     for (int p = host_pid; p < host_pid + 16; p++) {
