@@ -3,7 +3,9 @@
  * --disk: the file data of the memory layer lives in a tmpfs of that size
  * that the sentry mounts for itself (fsopen/fsmount: a detached mount that
  * no process has in its tree, reachable only through the sentry's fd); each
- * file is an O_TMPFILE there instead of a memfd. The guest reads and writes
+ * file is an O_TMPFILE there instead of a memfd. Without the right to mount
+ * (an unprivileged cordon), a child in a user and mount namespace of its
+ * own mounts it (tmpfs allows that) and hands the mount back. The guest reads and writes
  * its files natively, so only the kernel sees every write: with the data in
  * a size-limited tmpfs, the kernel itself answers a write, fallocate or
  * copy that would exceed the quota with ENOSPC, whichever call makes it.
@@ -29,7 +31,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct quota {
@@ -64,23 +70,83 @@ void quota_inode_release(struct inode *i)
         i->vfs->quota->inodes--;
 }
 
-/* A detached tmpfs of `bytes`, noexec: the sentry's fd is its only way in. */
-static int tmpfs_mount(uint64_t bytes, struct err *e)
+/* A detached tmpfs of `bytes`, noexec: the sentry's fd is its only way in.
+ * Returns the mount's fd or -errno. */
+static int tmpfs_mount(const char *size)
 {
     _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0)
-        return err_set(e, errno, "--disk: mounting the quota tmpfs (fsopen; needs root or "
-                                 "CAP_SYS_ADMIN, and Linux 5.2+)");
-    char size[32];
-    snprintf(size, sizeof size, "%" PRIu64, bytes);
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
         fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return err_set(e, errno, "--disk: configuring the quota tmpfs (size %s)", size);
+        return -errno;
     int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-    if (mnt < 0)
-        return err_set(e, errno, "--disk: mounting the quota tmpfs (fsmount)");
-    return mnt;
+    return mnt < 0 ? -errno : mnt;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = write_all(fd, text, strlen(text));
+    close(fd);
+    return r;
+}
+
+/* The child's part: become root of a new user namespace whose only id is
+ * the caller's own (so the sentry's files in the tmpfs belong to a mapped
+ * id), mount, and send the mount's fd (or the errno) over sock. */
+static void userns_child(int sock, const char *size, uid_t uid, gid_t gid)
+{
+    char map[64];
+    int r = unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0 ? -errno : 0;
+    if (r == 0)
+        r = write_file("/proc/self/setgroups", "deny");
+    if (r == 0 && (snprintf(map, sizeof map, "%u %u 1", (unsigned)uid, (unsigned)uid),
+                   (r = write_file("/proc/self/uid_map", map)) == 0))
+        r = (snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid),
+             write_file("/proc/self/gid_map", map));
+    int fd = r < 0 ? r : tmpfs_mount(size);
+    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+    struct iovec iov = {.iov_base = &fd, .iov_len = sizeof fd};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (fd >= 0) {
+        m.msg_control = cbuf;
+        m.msg_controllen = sizeof cbuf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    _exit(sendmsg(sock, &m, 0) < 0);
+}
+
+static int tmpfs_mount_unprivileged(const char *size)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid == 0)
+        userns_child(sv[1], size, geteuid(), getegid());
+    close(sv[1]);
+    int r = pid < 0 ? -errno : -EPROTO, got = -1;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &got, .iov_len = sizeof got};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                       .msg_controllen = sizeof cbuf};
+    if (pid > 0 && recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC) == sizeof got) {
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        if (got < 0)
+            r = got;
+        else if (c && c->cmsg_type == SCM_RIGHTS)
+            memcpy(&r, CMSG_DATA(c), sizeof r);
+    }
+    close(sv[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    return r;
 }
 
 int vfs_set_quota(struct vfs *v, uint64_t disk_bytes, uint64_t inodes, struct err *e)
@@ -88,8 +154,16 @@ int vfs_set_quota(struct vfs *v, uint64_t disk_bytes, uint64_t inodes, struct er
     if (v->quota)
         return err_set(e, EBUSY, "fs: quota already set");
     int mnt = -1;
-    if (disk_bytes && (mnt = tmpfs_mount(disk_bytes, e)) < 0)
-        return -1;
+    if (disk_bytes) {
+        char size[32];
+        snprintf(size, sizeof size, "%" PRIu64, disk_bytes);
+        mnt = tmpfs_mount(size);
+        if (mnt == -EPERM)
+            mnt = tmpfs_mount_unprivileged(size);
+        if (mnt < 0)
+            return err_set(e, -mnt, "--disk: mounting the quota tmpfs of %s bytes (needs Linux "
+                                    "5.2+, and root or unprivileged user namespaces)", size);
+    }
     struct quota *q = calloc(1, sizeof *q);
     if (!q) {
         if (mnt >= 0)

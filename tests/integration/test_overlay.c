@@ -181,3 +181,22 @@ Test(overlay, export_import_keeps_runtime_changes)
     unlink(tar);
     assert_run(&r2, 0, "tool\n755\ntr-gone\n# patched\n");
 }
+
+/* Without the right to mount, the quota tmpfs comes from a user namespace
+ * of the sentry's own: the limit holds all the same. */
+Test(overlay, disk_quota_unprivileged)
+{
+    if (geteuid() != 0)
+        cr_skip_test("already unprivileged: disk_quota_stops_native_writes covers it");
+    if (access("/usr/bin/setpriv", X_OK) != 0)
+        cr_skip_test("setpriv (util-linux) is missing: cannot drop to nobody");
+    RUN(r);
+    run_cmd(&r, NULL,
+            ARGV("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 "--reset-env", cordon_path(), "run", "--disk", "1M", "--", "/bin/sh", "-c",
+                 "dd if=/dev/zero of=/tmp/big bs=64k count=64 2>&1 | grep -c 'No space left';"
+                 "stat -c %s /tmp/big"));
+    if (r.status == 126 || strstr(r.err, "Permission denied"))
+        cr_skip_test("nobody cannot reach %s (checkout not world-readable)", cordon_path());
+    assert_run(&r, 0, "1\n1048576\n");
+}
