@@ -3,7 +3,9 @@
  * Threads share their fs_ctx and proc; fork copies the fs_ctx. Creation
  * follows the clone flags the tracer saw; a task whose first serviced call
  * overtakes its parent's fork event is adopted from /proc (its parent is
- * still inside fork then, so copying the parent's state is exact).
+ * still inside fork then, so copying the parent's state is exact), and so
+ * is each unknown ancestor of it, up to the nearest known one — also when
+ * the tracer reports a child's creation before its parent's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,26 +139,57 @@ static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task
     return t;
 }
 
-struct task *task_find(struct session *s, pid_t tid)
+/* Bounds the walk up an unknown ancestry: a fork chain longer than this,
+ * all of it unseen, starts from the session's initial state. */
+#define ADOPT_DEPTH 64
+
+static struct task *adopt(struct session *s, pid_t tid, int depth);
+
+/* The task that `tid` (of parent `ppid`) copies its state from. An unknown
+ * parent is one whose own creation event is pending too, so its parent in
+ * turn is stopped in that fork: adopting up the chain copies each state
+ * exactly, up to the guest's init (pid 1 of the guest's pid namespace),
+ * whose children start from the session's initial state. */
+static struct task *parent_of(struct session *s, pid_t tid, pid_t ppid, int depth)
 {
-    struct task *t = lookup(s, tid);
-    if (t)
-        return t;
+    struct task *p = lookup(s, ppid);
+    if (p)
+        return p;
+    struct proc_nsids me, parent;
+    if (proc_nsids(tid, &me) < 0 || proc_nsids(ppid, &parent) < 0 ||
+        parent.depth != me.depth || parent.pid == 1)
+        return NULL;
+    return adopt(s, ppid, depth - 1);
+}
+
+/* A task whose first serviced call (or exec) overtook the event that
+ * created it. */
+static struct task *adopt(struct session *s, pid_t tid, int depth)
+{
     pid_t tgid, ppid;
-    if (proc_ids(tid, &tgid, &ppid) < 0)
+    if (depth <= 0 || proc_ids(tid, &tgid, &ppid) < 0)
         return NULL;
     if (tgid != tid) {
         struct task *leader = lookup(s, tgid);
+        if (!leader)
+            leader = adopt(s, tgid, depth - 1);
         return create(s, tid, tgid, leader, leader ? CLONE_FS | CLONE_THREAD : 0);
     }
-    return create(s, tid, tgid, lookup(s, ppid), 0);
+    return create(s, tid, tgid, parent_of(s, tid, ppid, depth), 0);
+}
+
+struct task *task_find(struct session *s, pid_t tid)
+{
+    struct task *t = lookup(s, tid);
+    return t ? t : adopt(s, tid, ADOPT_DEPTH);
 }
 
 void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long flags)
 {
     if (lookup(s, tid))
         return;   /* already adopted through its first call */
-    struct task *p = lookup(s, parent);
+    /* The tracer may see a child's creation before its parent's. */
+    struct task *p = parent_of(s, tid, parent, ADOPT_DEPTH);
     pid_t tgid = (flags & CLONE_THREAD) && p ? p->proc->tgid : tid;
     create(s, tid, tgid, p, flags);
 }
