@@ -98,6 +98,10 @@ static int copy_up_file(struct inode *i, bool data)
 
 int ovl_copy_up(struct inode *i, bool data)
 {
+    /* /proc is never made writable, not even for the guest's root (whose
+     * permission checks pass): EACCES, what a non-root caller gets first. */
+    if (i->layer == LAYER_PROC)
+        return -EACCES;
     if (i->layer != LAYER_HOST)
         return 0;
     /* A graft root hangs in a memory directory; any other host inode

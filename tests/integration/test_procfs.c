@@ -135,6 +135,18 @@ Test(procfs, proc_is_read_only)
     assert_run(&r, 0, "1\n2\n3\n4\n5\n");
 }
 
+Test(procfs, proc_is_read_only_for_the_guests_root_too)
+{
+    RUN(r);
+    run_sh(&r, &(struct run_opts){.cordon_opts = ARGV("--root")},
+           "id -u; touch /proc/self/fd/x 2>/dev/null || echo 1; mkdir /proc/x 2>/dev/null || echo 2; "
+           "rm -f /proc/self/fd/0 2>/dev/null || echo 3; ln -s / /proc/self/l 2>/dev/null || echo 4; "
+           "mv /proc/self/status /proc/self/s 2>/dev/null || echo 5; "
+           "truncate -s 0 /proc/self/status 2>/dev/null || echo 6; "
+           "ls /proc/self/fd | grep -c x");
+    assert_run(&r, 1, "0\n1\n2\n3\n4\n5\n6\n0\n");
+}
+
 Test(procfs, system_files)
 {
     RUN(r);
