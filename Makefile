@@ -4,14 +4,14 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libarchive
+PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRCS    := $(wildcard util/*.c platform/*.c sentry/*.c fs/*.c net/*.c)
+SRCS    := $(wildcard util/*.c platform/*.c sentry/*.c fs/*.c net/*.c serve/*.c)
 OBJS    := $(SRCS:%.c=build/obj/%.o)
 AOBJS   := $(SRCS:%.c=build/asan/%.o)
 LIBOBJS := $(filter-out build/obj/sentry/main.o,$(OBJS))

@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/ctl.h"
 #include "sentry/session.h"
+#include "serve/serve.h"
+#include "util/units.h"
 
 #define VERSION "0.1.0"
 
 static const char USAGE[] =
     "usage: cordon run [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "       cordon serve --listen ADDR --tokens FILE [OPTIONS]  (see cordon serve --help)\n"
     "\n"
     "Runs PROGRAM in a sandbox: every system call is judged by a seccomp filter,\n"
     "and every file it sees comes from a per-session in-memory filesystem laid\n"
@@ -52,41 +56,12 @@ static int usage_error(const char *fmt, const char *arg)
     return 2;
 }
 
-/* "64M" -> 67108864; 0 on malformed or zero input. */
-static uint64_t parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
-        return 0;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
-    if (*end || v > (UINT64_MAX >> shift))
-        return 0;
-    return (uint64_t)v << shift;
-}
-
-static int parse_timeout(const char *s, unsigned *ms)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v > 0) || v > 30 * 24 * 3600.0)
-        return -1;
-    *ms = (unsigned)(v * 1000 + 0.5);
-    return *ms ? 0 : -1;
-}
-
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
        OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT };
 
-static int cmd_run(int argc, char **argv)
+/* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
+ * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
+static int cmd_run(int argc, char **argv, int ctl)
 {
     static const struct option opts[] = {
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -178,6 +153,8 @@ static int cmd_run(int argc, char **argv)
             return usage_error("unknown option: %s", argv[optind - 1]);
         }
     }
+    if (ctl >= 0)
+        return session_daemon(ctl, &o);
     if (optind >= argc)
         return usage_error("%s", "no PROGRAM given");
     envs[nenv] = NULL;
@@ -198,7 +175,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "run"))
-        return cmd_run(argc - 1, argv + 1);
+        return cmd_run(argc - 1, argv + 1, -1);
+    if (argc >= 2 && !strcmp(argv[1], "serve"))
+        return cmd_serve(argc - 1, argv + 1);
+    if (argc >= 3 && !strcmp(argv[1], "session-daemon"))
+        return cmd_run(argc - 2, argv + 2, atoi(argv[2]));
     if (argc < 2)
         return usage_error("%s", "no command given");
     return usage_error("unknown command: %s", argv[1]);

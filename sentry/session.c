@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "fs/procfs.h"
+#include "platform/cgroup.h"
 #include "sentry/sentry.h"
 #include "sentry/syscalls.h"
 #include "util/cleanup.h"
@@ -122,16 +124,22 @@ static int find_program(struct session *s, const char *prog, const char *path_en
     return fail(errfd, "%s: permission denied (not an executable file)", prog, 126);
 }
 
+/* Where every session of this user keeps its exec cache (exec-PID). */
+static void exec_cache_base(char *base, size_t size)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (geteuid() == 0)
+        snprintf(base, size, "/run/cordon");
+    else if (xdg && *xdg)
+        snprintf(base, size, "%s/cordon", xdg);
+    else
+        snprintf(base, size, "/tmp/cordon-%u", (unsigned)getuid());
+}
+
 static int make_exec_cache(struct session *s)
 {
     char base[200];
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (geteuid() == 0)
-        snprintf(base, sizeof base, "/run/cordon");
-    else if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s/cordon", xdg);
-    else
-        snprintf(base, sizeof base, "/tmp/cordon-%u", (unsigned)getuid());
+    exec_cache_base(base, sizeof base);
     /* 0711: the guest's host uid may reach a cached binary by name, never
      * list what other sessions ran. */
     if (mkdir(base, 0711) < 0 && errno != EEXIST)
@@ -142,9 +150,9 @@ static int make_exec_cache(struct session *s)
     return 0;
 }
 
-static void remove_exec_cache(struct session *s)
+static void remove_exec_cache(const char *dir)
 {
-    DIR *d = opendir(s->exec_cache);
+    DIR *d = opendir(dir);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)))
@@ -152,7 +160,42 @@ static void remove_exec_cache(struct session *s)
                 unlinkat(dirfd(d), e->d_name, 0);
         closedir(d);
     }
-    rmdir(s->exec_cache);
+    rmdir(dir);
+}
+
+void session_remove_leftovers(pid_t pid)
+{
+    char base[200], path[300];
+    exec_cache_base(base, sizeof base);
+    snprintf(path, sizeof path, "%s/exec-%d", base, (int)pid);
+    remove_exec_cache(path);
+    snprintf(path, sizeof path, "%s/exec-%d.fd", base, (int)pid);
+    unlink(path);
+    snprintf(path, sizeof path, "session-%d", (int)pid);
+    cgroup_destroy(path);
+}
+
+unsigned session_clean_stale(void)
+{
+    char base[200];
+    exec_cache_base(base, sizeof base);
+    DIR *d = opendir(base);
+    if (!d)
+        return 0;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        char rest[8];
+        if (sscanf(e->d_name, "exec-%d%7s", &pid, rest) != 1 || pid <= 0)
+            continue;
+        if (kill(pid, 0) < 0 && errno == ESRCH) {
+            session_remove_leftovers(pid);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
 }
 
 struct session *session_create(const struct run_options *o)
@@ -220,7 +263,7 @@ void session_destroy(struct session *s)
     if (!s)
         return;
     if (s->exec_cache[0])
-        remove_exec_cache(s);
+        remove_exec_cache(s->exec_cache);
     if (s->initial_cwd)
         inode_put(s->initial_cwd);
     if (s->vfs)
@@ -231,11 +274,8 @@ void session_destroy(struct session *s)
     free(s);
 }
 
-int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res)
+static int run_tree(struct session *s, const struct exec_request *x, struct exec_result *res)
 {
-    struct exec_result dummy;
-    res = res ? res : &dummy;
-    *res = (struct exec_result){ .code = -1 };
     int errfd = x->stdio ? x->stdio[2] : 2;
     const char *cwd = x->cwd ? x->cwd : "/home/user";
     struct inode *dir;
@@ -287,9 +327,20 @@ int session_exec(struct session *s, const struct exec_request *x, struct exec_re
         return 124;
     }
     if (WIFEXITED(status))
-        return res->code = WEXITSTATUS(status);
+        return WEXITSTATUS(status);
     res->signal = WTERMSIG(status);
     return 128 + res->signal;
+}
+
+int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res)
+{
+    struct exec_result dummy;
+    res = res ? res : &dummy;
+    *res = (struct exec_result){ .code = -1 };
+    int status = run_tree(s, x, res);
+    if (!res->signal)
+        res->code = status;
+    return status;
 }
 
 int session_run(const struct run_options *o)

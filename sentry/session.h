@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "platform/platform.h"
 
@@ -53,6 +54,13 @@ struct session *session_create(const struct run_options *o);
  * Messages for the user go to the guest's stderr. */
 int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res);
 void session_destroy(struct session *s);
+
+/* What a session sentry killed with SIGKILL leaves on the host (its exec
+ * cache, its fd channel socket, its cgroup), removed by whoever reaped it;
+ * session_clean_stale removes those of every sentry that is gone and
+ * returns how many it found (a server's start after a crash). */
+void session_remove_leftovers(pid_t pid);
+unsigned session_clean_stale(void);
 
 /* Runs the session to the end; returns cordon's exit status. */
 int session_run(const struct run_options *o);

@@ -3,8 +3,8 @@
 # tests with (or, given arguments, those packages instead), when missing.
 # Runs on every `make`; costs one dpkg query when everything is there.
 set -eu
-need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libjson-c-dev libarchive-dev libcriterion-dev python3 coreutils
-    libpython3.11-testsuite python3-venv git}
+need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libjson-c-dev libarchive-dev libmicrohttpd-dev
+    libcriterion-dev python3 coreutils libpython3.11-testsuite python3-venv git}
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
