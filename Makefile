@@ -4,7 +4,7 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd
+PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

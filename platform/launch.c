@@ -198,13 +198,17 @@ static void become_guest(const struct init_args *a)
     const struct launch_spec *s = a->spec;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         init_fail(a, errno, "keepcaps");
-    /* setgroups is refused when the map was written unprivileged
+    /* Raw system calls, not glibc's: its set*id broadcast to every thread
+     * it believes the process has, and init inherited that belief from the
+     * sentry (whose event writer may already run) without the threads, so
+     * it would wait for them forever.
+     * setgroups is refused when the map was written unprivileged
      * (setgroups=deny); then there are no groups to drop anyway. */
-    if (setgroups(0, NULL) < 0 && errno != EPERM)
+    if (syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
         init_fail(a, errno, "setgroups");
-    if (setresgid(s->guest_gid, s->guest_gid, s->guest_gid) < 0)
+    if (syscall(SYS_setresgid, s->guest_gid, s->guest_gid, s->guest_gid) < 0)
         init_fail(a, errno, "setresgid");
-    if (setresuid(s->guest_uid, s->guest_uid, s->guest_uid) < 0)
+    if (syscall(SYS_setresuid, s->guest_uid, s->guest_uid, s->guest_uid) < 0)
         init_fail(a, errno, "setresuid");
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
     struct __user_cap_data_struct d[2];
@@ -300,7 +304,9 @@ static int init_main(void *arg)
     close(a->report_wr);
     close(a->go_rd);
 
-    pid_t prog = fork();
+    /* Raw fork for the same reason: glibc's takes locks other sentry threads
+     * may have held at the clone. */
+    pid_t prog = (pid_t)syscall(SYS_fork);
     if (prog < 0)
         _exit(125);
     if (prog == 0)

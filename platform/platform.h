@@ -101,7 +101,8 @@ struct sentry_hooks {
     void (*task_new)(void *ctx, pid_t tid, pid_t parent, unsigned long clone_flags);
     /* After a successful exec; former_tid is the tid that called execve. */
     void (*task_exec)(void *ctx, pid_t tid, pid_t former_tid);
-    void (*task_exit)(void *ctx, pid_t tid);
+    /* A task ended; wstatus as waitpid reports it. */
+    void (*task_exit)(void *ctx, pid_t tid, int wstatus);
 };
 
 /* ---- launching ------------------------------------------------------------ */

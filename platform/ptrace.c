@@ -233,7 +233,7 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
 
 static void task_ended(struct tracer *t, pid_t pid, int status)
 {
-    t->hooks->task_exit(t->hooks->ctx, pid);
+    t->hooks->task_exit(t->hooks->ctx, pid, status);
     if (pid == t->prog_pid && !t->prog_done) {
         t->prog_done = true;
         t->prog_status = status;

@@ -56,11 +56,11 @@ static void exec_done_hook(void *ctx, pid_t tid, pid_t former)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void exit_hook(void *ctx, pid_t tid)
+static void exit_hook(void *ctx, pid_t tid, int wstatus)
 {
     struct session *s = ctx;
     pthread_mutex_lock(&s->lock);
-    task_exit(s, tid);
+    task_exit(s, tid, wstatus);
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -164,7 +164,33 @@ static void remember_exe(struct task *t, struct inode *i, const char *native)
     t->next_exe_cached = !strncmp(native, EXEC_CACHE_GUEST_DIR "/", strlen(EXEC_CACHE_GUEST_DIR) + 1);
 }
 
-int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
+/* The exec event: the path as the guest asked for it and the argv it
+ * passed (the first EXEC_EVENT_ARGS strings, each cut at EXEC_EVENT_ARG
+ * bytes). Read from the stopped task only when someone listens. */
+#define EXEC_EVENT_ARGS 32
+#define EXEC_EVENT_ARG 256
+static void exec_event(const struct call *c, const char *path, uint64_t argv, uint64_t argc)
+{
+    static char buf[EXEC_EVENT_ARGS][EXEC_EVENT_ARG + sizeof EVENTS_TRUNCATED];
+    const char *args[EXEC_EVENT_ARGS];
+    uint64_t ptrs[EXEC_EVENT_ARGS];
+    unsigned n = argc < EXEC_EVENT_ARGS ? (unsigned)argc : EXEC_EVENT_ARGS;
+    if (n && guest_read(call_task(c)->mem, argv, ptrs, n * sizeof *ptrs) < 0)
+        n = 0;
+    for (unsigned k = 0; k < n; k++) {
+        ssize_t len = guest_read_str(call_task(c)->mem, ptrs[k], buf[k], EXEC_EVENT_ARG);
+        if (len == -ENAMETOOLONG)
+            strcat(buf[k], EVENTS_TRUNCATED);
+        else if (len < 0)
+            snprintf(buf[k], sizeof buf[k], "(unreadable)");
+        args[k] = buf[k];
+    }
+    event_exec(c, path, args, n);
+}
+
+/* Resolves the exec into *plan; r is 0 or the errno the call fails with. */
+static int resolve(struct session *s, struct call *c, struct exec_plan *plan, char *path,
+                   uint64_t *argv_out, uint64_t *argc_out)
 {
     bool at = c->nr == SYS_execveat;
     int dirfd = at ? arg_int(c, 0) : AT_FDCWD;
@@ -172,8 +198,8 @@ int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
     if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
         return -EINVAL;
     uint64_t argv = c->args[at ? 2 : 1];
+    *argv_out = argv;
     plan->envp = c->args[at ? 3 : 2];
-    char path[PATH_MAX];
     int r = arg_path(c, at ? 1 : 0, path);
     if (r < 0)
         return r;
@@ -206,6 +232,7 @@ int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
 
     uint64_t argc;
     r = count_argv(c, argv, &argc);
+    *argc_out = argc;
     plan->n_head = 0;
     plan->argv_tail = argv;
     plan->argv_rest = argc;
@@ -274,5 +301,15 @@ int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
             return r == -ENOENT ? -ENOENT : r;
     }
     inode_put(i);
+    return r;
+}
+
+int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan)
+{
+    char path[PATH_MAX] = "";
+    uint64_t argv = 0, argc = 0;
+    int r = resolve(s, c, plan, path, &argv, &argc);
+    if (r == 0 && events_enabled())
+        exec_event(c, path, argv, argc);
     return r;
 }

@@ -37,6 +37,11 @@ static const char USAGE[] =
     "  --export-fs OUT.tar write the memory layer to a tar when PROGRAM exits\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
     "                      mounts, canaries; flags add to it\n"
+    "  --events FILE       stream audit events live as OTLP JSON logs, one\n"
+    "                      LogsData object per line (- for stdout)\n"
+    "  --otlp-endpoint URL also POST them to URL/v1/logs (OTLP/HTTP JSON)\n"
+    "  --summary           at exit, print event counts, denials, bytes out and\n"
+    "                      dropped events on stderr\n"
     "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
     "                      when the kernel has user notification with ADDFD,\n"
     "                      else ptrace), seccomp or ptrace\n"
@@ -57,7 +62,8 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
-       OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT };
+       OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT,
+       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY };
 
 /* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
  * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
@@ -76,6 +82,9 @@ static int cmd_run(int argc, char **argv, int ctl)
         { "import-fs", required_argument, NULL, OPT_IMPORT_FS },
         { "export-fs", required_argument, NULL, OPT_EXPORT_FS },
         { "root", no_argument, NULL, OPT_ROOT },
+        { "events", required_argument, NULL, OPT_EVENTS },
+        { "otlp-endpoint", required_argument, NULL, OPT_OTLP },
+        { "summary", no_argument, NULL, OPT_SUMMARY },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -142,6 +151,20 @@ static int cmd_run(int argc, char **argv, int ctl)
             break;
         case OPT_POLICY:
             o.policy = optarg;
+            break;
+        case OPT_EVENTS:
+            if (!*optarg)
+                return usage_error("--events: expected a file name or - for stdout%s", "");
+            o.events = optarg;
+            break;
+        case OPT_OTLP:
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return usage_error("--otlp-endpoint: expected an http:// or https:// URL, got %s",
+                                   optarg);
+            o.otlp_endpoint = optarg;
+            break;
+        case OPT_SUMMARY:
+            o.summary = true;
             break;
         case 'v':
             o.verbose = true;

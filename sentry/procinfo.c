@@ -53,6 +53,8 @@ static int guest_ids(struct task *t)
     return 0;
 }
 
+int task_guest_ids(struct task *t) { return guest_ids(t); }
+
 #define FOR_EACH_TASK(s, t)                              \
     for (unsigned b_ = 0; b_ < TASK_BUCKETS; b_++)      \
         for (struct task *t = (s)->tasks[b_]; t; t = t->next)

@@ -17,6 +17,7 @@
 
 #include "fs/vfs.h"
 #include "platform/platform.h"
+#include "sentry/events.h"
 #include "sentry/policy.h"
 
 /* What CLONE_FS shares: Linux keeps cwd and umask together in fs_struct. */
@@ -77,11 +78,14 @@ void session_hooks(struct session *s, struct sentry_hooks *h);
 struct task *task_find(struct session *s, pid_t tid);
 void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long clone_flags);
 void task_exec(struct session *s, pid_t tid, pid_t former);
-void task_exit(struct session *s, pid_t tid);
+void task_exit(struct session *s, pid_t tid, int wstatus);
 /* Drops every task left when a guest tree has ended (killed ones report no
  * exit), so a long-lived session keeps no fds of past execs. */
 void task_forget_all(struct session *s);
 
+/* Fills in t's guest ids (guest_tid, proc->guest_tgid) from the host's
+ * /proc; -ESRCH once it is gone (sentry/procinfo.c). */
+int task_guest_ids(struct task *t);
 /* What /proc asks the sentry (sentry/procinfo.c); ctx is the session. */
 extern const struct proc_ops procinfo_ops;
 
@@ -91,8 +95,5 @@ int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);
  * same path: it binds exactly the session's runtime directories. */
 bool exec_in_runtime(const struct session *s, const char *host_path);
 
-/* Audit lines under -v (sentry/audit.c). Denials are rare; this is never
- * on the path of an allowed call. */
-void audit_denied(struct session *s, const struct call *c, const char *name, int err);
 
 #endif

@@ -249,6 +249,15 @@ struct session *session_create(const struct run_options *o)
         session_destroy(s);
         return NULL;
     }
+    /* The event writer belongs to the session: it outlives each exec's
+     * guest tree and reports once, at the session's end. */
+    struct events_options eo = { .file = o->events, .endpoint = o->otlp_endpoint,
+                                 .summary = o->summary, .verbose = o->verbose };
+    if (events_start(&eo, &e) < 0) {
+        err_print(&e);
+        session_destroy(s);
+        return NULL;
+    }
     if (o->verbose)
         fprintf(stderr, "cordon: platform %s (%s), guest uid %u on the host\n",
                 platform_name(s->platform),
@@ -262,6 +271,7 @@ void session_destroy(struct session *s)
 {
     if (!s)
         return;
+    events_stop();
     if (s->exec_cache[0])
         remove_exec_cache(s->exec_cache);
     if (s->initial_cwd)

@@ -16,6 +16,9 @@ struct run_options {
     const char *const *extra_env;  /* NAME=VALUE, NULL-terminated */
     const char *cwd;
     const char *policy;            /* --policy FILE, or NULL */
+    const char *events;            /* --events FILE or "-", or NULL */
+    const char *otlp_endpoint;     /* --otlp-endpoint URL, or NULL */
+    bool summary;                  /* --summary */
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;

@@ -10,7 +10,8 @@ static long deny(struct session *s, struct call *c, int err)
 {
     const char *name = (unsigned)c->nr < SYSCALL_MAX && syscall_table[c->nr].name
                            ? syscall_table[c->nr].name : "unknown";
-    audit_denied(s, c, name, err);
+    (void)s;
+    event_denied(c, name, err);
     return -err;
 }
 

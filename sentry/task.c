@@ -136,6 +136,9 @@ static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task
     }
     t->next = s->tasks[bucket(tid)];
     s->tasks[bucket(tid)] = t;
+    if (events_enabled() && task_guest_ids(t) == 0 && tid == tgid)
+        event_spawn(t->proc->guest_tgid, t->guest_tid, parent ? parent->proc->guest_tgid : 0,
+                    false);
     return t;
 }
 
@@ -241,11 +244,13 @@ static void forget_proc(struct session *s, const struct task *t)
         vfs_proc_forget(s->vfs, tgid, tgid);
 }
 
-void task_exit(struct session *s, pid_t tid)
+void task_exit(struct session *s, pid_t tid, int wstatus)
 {
     struct task *t = lookup(s, tid);
     if (!t)
         return;
+    if (tid == t->proc->tgid)
+        event_exit(t->proc->guest_tgid, t->proc->guest_tgid, wstatus);
     unlink_task(s, t);
     forget_proc(s, t);
     task_free(t);
