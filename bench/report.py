@@ -52,6 +52,8 @@ MACRO = [
     ("gcc_O2_2000_lines", "gcc -O2 -c, 2000-line file"),
     ("tar_1000_files", "tar -x 1000 files + find -ls + rm -rf"),
     ("python_10k_files", "python: write + read 10,000 small files"),
+    ("serve_exec_true", "cordon serve: exec /bin/true in a live session, HTTP to exit frame"),
+    ("serve_session", "cordon serve: create + delete a session"),
 ]
 FLOORS = [
     ("native_umask", "umask, no filter"),

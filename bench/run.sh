@@ -246,6 +246,23 @@ for i in range(10000):
         assert f.read() == "x" * 100
 '
 
+# --- cordon serve: what a session server request costs ---------------------
+
+# An exec in a live session and a session's creation, through the HTTP API
+# (bench/serve_bench.py), per cordon platform; no other runner has a
+# counterpart, so their cells stay empty.
+note "serve_exec_true, serve_session: cordon serve only (no counterpart in the other runners)"
+for runner in "${runners[@]}"; do
+    [[ $runner == cordon-* ]] || continue
+    progress "serve under $runner"
+    rc=0
+    timeout "$STEP_TIMEOUT" "$PY" bench/serve_bench.py "$CORDON" "${runner#cordon-}" "$runs" \
+        >"$tmp/out" 2>"$tmp/err" || rc=$?
+    grep '^macro ' "$tmp/out" >>"$results" || true
+    while read -r line; do note "${line#note }"; done < <(grep '^note ' "$tmp/out" || true)
+    if [ "$rc" != 0 ]; then note "$runner serve: failed (exit $rc): $(err_head)"; fi
+done
+
 # --- report ----------------------------------------------------------------
 
 mkdir -p "$OUT"

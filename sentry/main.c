@@ -15,6 +15,7 @@
 static const char USAGE[] =
     "usage: cordon run [OPTIONS] -- PROGRAM [ARGS...]\n"
     "       cordon serve --listen ADDR --tokens FILE [OPTIONS]  (see cordon serve --help)\n"
+    "       cordon session create|exec|put|get|rm|ls --server ADDR ...  (cordon session --help)\n"
     "\n"
     "Runs PROGRAM in a sandbox: every system call is judged by a seccomp filter,\n"
     "and every file it sees comes from a per-session in-memory filesystem laid\n"
@@ -199,6 +200,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1, -1);
+    if (argc >= 2 && !strcmp(argv[1], "session"))
+        return cmd_session(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "serve"))
         return cmd_serve(argc - 1, argv + 1);
     if (argc >= 3 && !strcmp(argv[1], "session-daemon"))

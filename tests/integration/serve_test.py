@@ -292,7 +292,44 @@ def case_restart(srv):
     srv.proc, srv.log, srv.tokens = again.proc, again.log, again.tokens
 
 
+def case_cli(srv):
+    """`cordon session create|put|exec|get|ls|rm`, the C client, against the same server."""
+    cordon = os.environ.get("CORDON", "build/cordon")
+
+    def run(*args, stdin=b""):
+        return subprocess.run([cordon, "session", args[0], "--server", "unix:" + srv.sock, *args[1:]],
+                              input=stdin, capture_output=True, env={**os.environ, "CORDON_TOKEN": A},
+                              timeout=60)
+    r = run("create", "--ttl", "600")
+    check(r.returncode == 0 and len(r.stdout.strip()) == 32, f"create: {r}")
+    sid = r.stdout.decode().strip()
+    r = run("put", sid, "/home/user/in.txt", stdin=b"from the host\n")
+    check(r.returncode == 0, f"put: {r}")
+    r = run("exec", sid, "--env", "X=1", "--", "sh", "-c",
+            "cat in.txt; echo x=$X; cat > out.txt; echo oops >&2; exit 3", stdin=b"piped\n")
+    check(r.returncode == 3 and r.stdout == b"from the host\nx=1\n" and r.stderr == b"oops\n",
+          f"exec: {r}")
+    r = run("get", sid, "/home/user/out.txt")
+    check(r.returncode == 0 and r.stdout == b"piped\n", f"get: {r}")
+    r = run("get", sid, "/home/user/none")
+    check(r.returncode == 1 and b"404" in r.stderr, f"get of a missing file: {r}")
+    r = run("exec", sid, "--timeout", "0.3", "--", "sleep", "5")
+    check(r.returncode == 124, f"exec timeout: {r}")
+    r = run("ls")
+    check(r.returncode == 0 and r.stdout.decode().startswith(sid + " ready "), f"ls: {r}")
+    r = subprocess.run([cordon, "session", "ls", "--server", "unix:" + srv.sock, "--token", B],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stdout == b"", f"ls as tenant B: {r}")
+    r = run("rm", sid)
+    check(r.returncode == 0, f"rm: {r}")
+    r = run("exec", sid, "--", "true")
+    check(r.returncode == 125 and b"no such session" in r.stderr, f"exec after rm: {r}")
+    r = run("frobnicate")
+    check(r.returncode == 2 and b"usage" in r.stderr, f"unknown command: {r}")
+
+
 CASES = {
+    "cli": (case_cli, []),
     "restart": (case_restart, []),
     "isolation32": (case_isolation32, ["--max-sessions", "40", "--tenant-sessions", "40"]),
     "thousand": (case_thousand, []),

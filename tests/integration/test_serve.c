@@ -29,6 +29,7 @@ Test(serve, tenant_cannot_touch_another_tenants_session) { serve_case("tenants",
 Test(serve, killed_session_sentry_ends_its_exec_with_an_error_frame) { serve_case("kill9", 60); }
 Test(serve, limits_caps_and_timeouts) { serve_case("limits", 60); }
 Test(serve, restart_after_a_crash_replaces_the_stale_socket) { serve_case("restart", 60); }
+Test(serve, session_client_commands) { serve_case("cli", 60); }
 
 static void tokens_file(char *path, size_t size, const char *text)
 {
