@@ -660,6 +660,59 @@ static enum MHD_Result exec(struct MHD_Connection *c, struct sess *s, struct req
     return ok;
 }
 
+/* ---- events ----------------------------------------------------------------- */
+
+struct evstream {
+    struct eventlog *log;
+    uint64_t pos;
+    bool follow;
+};
+
+static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct evstream *e = cls;
+    for (;;) {
+        ssize_t n = eventlog_read(e->log, &e->pos, buf, max, e->follow);
+        if (n > 0)
+            return n;
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+}
+
+static void events_free(void *cls)
+{
+    struct evstream *e = cls;
+    eventlog_put(e->log);
+    free(e);
+}
+
+/* The session's events so far (up to the last MiB), then, unless
+ * ?follow=0, the live stream until the session ends. */
+static enum MHD_Result events(struct MHD_Connection *c, struct sess *s)
+{
+    if (!s->events)
+        return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "this session has no event stream", 0);
+    const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
+    struct evstream *e = calloc(1, sizeof *e);
+    if (!e)
+        return MHD_NO;
+    e->follow = !f || strcmp(f, "0");
+    e->log = s->events;
+    eventlog_hold(e->log);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, events_read, e, events_free);
+    if (!r) {
+        events_free(e);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* ---- files ------------------------------------------------------------------ */
 
 /* Asks the session's sentry to open guest path `path` with the guest's
@@ -803,9 +856,7 @@ static enum MHD_Result session_route(struct MHD_Connection *c, const char *metho
     } else if (!strcmp(t->sub, "exec") && !strcmp(method, "POST")) {
         res = exec(c, s, r);
     } else if (!strcmp(t->sub, "events") && get) {
-        res = send_error(c, MHD_HTTP_NOT_IMPLEMENTED,
-                         "the session event stream is not available in this build: the sentry "
-                         "does not produce audit events for the server yet", 0);
+        res = events(c, s);
     } else if (!strncmp(t->sub, "files/", 6) && t->sub[6] && get) {
         res = get_file(c, s, t->sub + 5);
     } else {

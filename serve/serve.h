@@ -54,6 +54,7 @@ struct sess {
     pid_t pid;
     int pidfd;
     int ctl;                       /* control channel (sentry/ctl.h) */
+    struct eventlog *events;       /* what its sentry emits; NULL if it could not be set up */
     /* Under the table lock: */
     int refs;                      /* the table's + each request's */
     bool busy;                     /* a request owns the channel */
@@ -108,6 +109,19 @@ void sessions_start_reaper(void);
 /* SIGTERM: no new sessions; waits up to grace for running execs; stops all. */
 void sessions_drain(unsigned grace_s);
 bool sessions_draining(void);
+
+/* ---- events (serve/eventlog.c) ------------------------------------------- */
+
+struct eventlog;
+/* Drains fd (the read end of the sentry's --events pipe; owned from now)
+ * into a bounded buffer; NULL on failure. */
+struct eventlog *eventlog_start(int fd);
+void eventlog_hold(struct eventlog *l);
+void eventlog_put(struct eventlog *l);
+/* Copies what follows stream offset *pos (advanced) into buf: bytes, 0 when
+ * nothing came within a second (follow only), -1 at the end (the sentry is
+ * gone and all was read, or !follow and all was read). */
+ssize_t eventlog_read(struct eventlog *l, uint64_t *pos, char *buf, size_t max, bool follow);
 
 /* ---- metrics (serve/metrics.c) -------------------------------------------- */
 

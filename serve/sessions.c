@@ -98,6 +98,7 @@ void sess_put(struct sess *s)
         return;
     close(s->ctl);
     close(s->pidfd);
+    eventlog_put(s->events);
     free(s);
 }
 
@@ -182,7 +183,7 @@ static int policy_fd(const char *json)
     return fd;
 }
 
-static pid_t spawn(const struct create_args *a, int ctl, int pol)
+static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
 {
     char mem[32], pids[32];
     const char *argv[20];
@@ -204,6 +205,8 @@ static pid_t spawn(const struct create_args *a, int ctl, int pol)
         argv[n++] = "--policy";
         argv[n++] = "/proc/self/fd/4";
     }
+    argv[n++] = "--events";
+    argv[n++] = "/proc/self/fd/5";
     if (T.cfg->platform != PLATFORM_AUTO) {
         argv[n++] = "--platform";
         argv[n++] = T.cfg->platform == PLATFORM_SECCOMP ? "seccomp" : "ptrace";
@@ -219,7 +222,7 @@ static pid_t spawn(const struct create_args *a, int ctl, int pol)
     sigemptyset(&none);
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(ctl, 3) < 0 || (pol >= 0 && dup2(pol, 4) < 0))
+    if (dup2(ctl, 3) < 0 || (pol >= 0 && dup2(pol, 4) < 0) || dup2(events, 5) < 0)
         _exit(125);
     execv(T.cfg->self, (char *const *)argv);
     _exit(125);
@@ -266,7 +269,7 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
         return NULL;
     }
     s->ctl = s->pidfd = -1;
-    _cleanup_close_ int child_end = -1, pol = -1;
+    _cleanup_close_ int child_end = -1, pol = -1, ev_wr = -1;
     uint8_t raw[16];
     if (getrandom(raw, sizeof raw, 0) != sizeof raw)
         goto fail;
@@ -286,7 +289,15 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
     pol = a->policy_json ? policy_fd(a->policy_json) : -1;
     if (a->policy_json && pol < 0)
         goto fail;
-    s->pid = spawn(a, child_end, pol);
+    int ev[2];
+    if (pipe2(ev, O_CLOEXEC) < 0)
+        goto fail;
+    ev_wr = ev[1];
+    if (!(s->events = eventlog_start(ev[0]))) {
+        close(ev[0]);
+        goto fail;
+    }
+    s->pid = spawn(a, child_end, pol, ev_wr);
     if (s->pid < 0)
         goto fail;
     s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
@@ -296,6 +307,7 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
         goto fail;
     }
     close(TAKE_FD(child_end));
+    close(TAKE_FD(ev_wr));   /* the sentry's copy is the only writer: EOF when it ends */
     /* The sentry says it is ready once its session exists. */
     char buf[256];
     enum ctl_op op;

@@ -118,6 +118,20 @@ class Client:
         finally:
             conn.close()
 
+    # events
+    def events(self, sid, follow=True):
+        """The session's audit events (OTLP JSON log batches, one per line):
+        those so far, then, with follow, each as it comes until the session ends."""
+        conn, resp = self._request("GET", f"/v1/sessions/{sid}/events{'' if follow else '?follow=0'}")
+        try:
+            if resp.status >= 400:
+                raise CordonError(resp.status, json.loads(resp.read()).get("error", ""))
+            for line in resp:
+                if line.strip():
+                    yield json.loads(line)
+        finally:
+            conn.close()
+
     # exec
     def exec_frames(self, sid, argv, stdin=None, env=None, cwd=None, timeout=None):
         body = {"argv": list(argv)}
