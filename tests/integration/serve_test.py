@@ -155,6 +155,13 @@ def case_thousand(srv):
     sid = srv.a.create_session()
     sentry = srv.a.session(sid)["sentry_pid"]
     warm = n // 10
+    if not asan:
+        # The server keeps the last MiB of each session's events, which
+        # every exec adds to: fill that bounded buffer first, so what is
+        # measured below is growth per exec only.
+        r = srv.a.exec(sid, ["sh", "-c", "i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done"],
+                       timeout=120)
+        check(r.exit_code == 0, f"filling the event buffer: {r}")
     for _ in range(warm):
         r = srv.a.exec(sid, ["/bin/true"])
         check(r.exit_code == 0, f"warm-up exec: {r}")
@@ -169,7 +176,7 @@ def case_thousand(srv):
     print(f"MEASURE thousand execs={n} ms_per_exec={secs * 1000 / (n - warm):.1f} "
           f"server_fds={fd0}->{fd1} server_rss_kib={rss0}->{rss1} "
           f"sentry_fds={sfd0}->{sfd1} sentry_rss_kib={srss0}->{srss1}", flush=True)
-    check(srv.a.session(sid)["execs"] == n, "the session did not count every exec")
+    check(srv.a.session(sid)["execs"] == n + (not asan), "the session did not count every exec")
     check(fd1 <= fd0, f"server fds grew: {fd0} -> {fd1}")
     check(sfd1 <= sfd0, f"session sentry fds grew: {sfd0} -> {sfd1}")
     if asan:
