@@ -19,7 +19,8 @@
 static const char USAGE[] =
     "usage: cordon session COMMAND --server ADDR [--token TOKEN] ...\n"
     "\n"
-    "  create [--memory BYTES] [--pids N] [--ttl SEC] [--policy FILE]   prints the id\n"
+    "  create [--memory BYTES] [--pids N] [--disk BYTES] [--inodes N] [--ttl SEC]\n"
+    "         [--policy FILE]              prints the id\n"
     "  ls                                  the tenant's sessions: ID STATE EXECS\n"
     "  rm ID                               stops and removes the session\n"
     "  put ID GUEST_PATH [LOCAL_FILE]      uploads LOCAL_FILE (default stdin)\n"
@@ -190,6 +191,10 @@ static int cmd_create(const struct conn *c, int argc, char **argv)
             json_object_object_add(o, "memory", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--pids") && n && !strpbrk(v, "kKmMgG"))
             json_object_object_add(o, "pids", json_object_new_int64((int64_t)n));
+        else if (!strcmp(argv[k], "--disk") && n)
+            json_object_object_add(o, "disk", json_object_new_int64((int64_t)n));
+        else if (!strcmp(argv[k], "--inodes") && n && !strpbrk(v, "kKmMgG"))
+            json_object_object_add(o, "inodes", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--ttl") && n && !strpbrk(v, "kKmMgG"))
             json_object_object_add(o, "ttl", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--policy")) {

@@ -201,13 +201,15 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
     struct json_object *o = parse_body(r, msg, sizeof msg);
     if (!o)
         return send_error(c, MHD_HTTP_BAD_REQUEST, msg, 0);
-    static const char *const KEYS[] = { "memory", "pids", "ttl", "policy", NULL };
+    static const char *const KEYS[] = { "memory", "pids", "disk", "inodes", "ttl", "policy", NULL };
     struct create_args a = { .memory = H.cfg->memory, .pids = H.cfg->pids };
     uint64_t ttl = 0;
     struct json_object *pol;
     bool ok = only_keys(o, KEYS, msg, sizeof msg) &&
               get_uint(o, "memory", &a.memory, msg, sizeof msg) >= 0 &&
               get_uint(o, "pids", &a.pids, msg, sizeof msg) >= 0 &&
+              get_uint(o, "disk", &a.disk, msg, sizeof msg) >= 0 &&
+              get_uint(o, "inodes", &a.inodes, msg, sizeof msg) >= 0 &&
               get_uint(o, "ttl", &ttl, msg, sizeof msg) >= 0;
     if (ok && ttl > 7 * 24 * 3600) {
         snprintf(msg, sizeof msg, "\"ttl\": at most 604800 seconds");

@@ -64,7 +64,7 @@ struct sess {
     char reason[160];              /* why it failed */
     time_t created, last_used;
     unsigned ttl;
-    uint64_t memory, pids;
+    uint64_t memory, pids, disk, inodes;
     unsigned long execs;
     struct sess *next;
 };
@@ -77,7 +77,7 @@ struct refusal {
 };
 
 struct create_args {
-    uint64_t memory, pids;
+    uint64_t memory, pids, disk, inodes;
     unsigned ttl;
     const char *policy_json;       /* NULL: none */
 };

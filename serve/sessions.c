@@ -185,8 +185,8 @@ static int policy_fd(const char *json)
 
 static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
 {
-    char mem[32], pids[32];
-    const char *argv[20];
+    char mem[32], pids[32], disk[32], inodes[32];
+    const char *argv[24];
     unsigned n = 0;
     argv[n++] = "cordon";
     argv[n++] = "session-daemon";
@@ -200,6 +200,16 @@ static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
         snprintf(pids, sizeof pids, "%llu", (unsigned long long)a->pids);
         argv[n++] = "--pids";
         argv[n++] = pids;
+    }
+    if (a->disk) {
+        snprintf(disk, sizeof disk, "%llu", (unsigned long long)a->disk);
+        argv[n++] = "--disk";
+        argv[n++] = disk;
+    }
+    if (a->inodes) {
+        snprintf(inodes, sizeof inodes, "%llu", (unsigned long long)a->inodes);
+        argv[n++] = "--inodes";
+        argv[n++] = inodes;
     }
     if (pol >= 0) {
         argv[n++] = "--policy";
@@ -279,6 +289,8 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
     s->ttl = a->ttl ? a->ttl : T.cfg->default_ttl;
     s->memory = a->memory;
     s->pids = a->pids;
+    s->disk = a->disk;
+    s->inodes = a->inodes;
     s->created = s->last_used = time(NULL);
 
     int sv[2];
@@ -402,6 +414,8 @@ static struct json_object *describe(const struct sess *s)
     json_object_object_add(o, "ttl", json_object_new_int64(s->ttl));
     json_object_object_add(o, "memory", json_object_new_int64((int64_t)s->memory));
     json_object_object_add(o, "pids", json_object_new_int64((int64_t)s->pids));
+    json_object_object_add(o, "disk", json_object_new_int64((int64_t)s->disk));
+    json_object_object_add(o, "inodes", json_object_new_int64((int64_t)s->inodes));
     json_object_object_add(o, "execs", json_object_new_int64((int64_t)s->execs));
     json_object_object_add(o, "sentry_pid", json_object_new_int(s->pid));
     return o;

@@ -88,9 +88,10 @@ class Client:
             conn.close()
 
     # sessions
-    def create_session(self, memory=None, pids=None, ttl=None, policy=None):
-        body = {k: v for k, v in (("memory", memory), ("pids", pids), ("ttl", ttl),
-                                  ("policy", policy)) if v is not None}
+    def create_session(self, memory=None, pids=None, disk=None, inodes=None, ttl=None, policy=None):
+        body = {k: v for k, v in (("memory", memory), ("pids", pids), ("disk", disk),
+                                  ("inodes", inodes), ("ttl", ttl), ("policy", policy))
+                if v is not None}
         return self._json("POST", "/v1/sessions", body)["id"]
 
     def list_sessions(self):

@@ -271,6 +271,13 @@ def case_limits(srv):
     check(r.stdout == "got line\n" and r.stderr == "café" and r.exit_code == 0, f"stdin/utf-8: {r}")
     for sid in ids:
         srv.a.delete_session(sid)
+    # Per-session quotas reach the session's sentry (--disk, --inodes).
+    sid = srv.a.create_session(disk=1 << 20, inodes=50)
+    r = srv.a.exec(sid, ["sh", "-c", "head -c 2000000 /dev/zero > big"])
+    check(r.exit_code != 0 and "No space left" in r.stderr, f"--disk 1M: {r}")
+    info = srv.a.session(sid)
+    check(info["disk"] == 1 << 20 and info["inodes"] == 50, f"session limits: {info}")
+    srv.a.delete_session(sid)
     sid = srv.a.create_session(ttl=1)
     time.sleep(3.5)
     expect_status(lambda: srv.a.session(sid), 404, "a session past its idle ttl")
