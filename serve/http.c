@@ -479,8 +479,7 @@ struct feed {
  * write a pipe's worth of output first. */
 static void *feed_main(void *arg)
 {
-    struct feed *f = arg;
-    signal(SIGPIPE, SIG_IGN);
+    struct feed *f = arg;   /* SIGPIPE is ignored server-wide: a closed stdin is EPIPE */
     for (size_t off = 0; off < f->len;) {
         ssize_t n = write(f->fd, f->data + off, f->len - off);
         if (n < 0 && errno == EINTR)

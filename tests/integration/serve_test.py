@@ -388,7 +388,29 @@ def case_events(srv):
     check(not t.is_alive(), "the event stream did not end with its session")
 
 
+def case_drain(srv):
+    """SIGTERM: a running exec finishes within the grace period; new sessions are refused."""
+    sid = srv.a.create_session()
+    result = {}
+
+    def run():
+        result["r"] = srv.a.exec(sid, ["sh", "-c", "sleep 1.5; echo finished"])
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGTERM)
+    t.join(20)
+    r = result.get("r")
+    check(r is not None and r.exit_code == 0 and r.stdout == "finished\n", f"exec during drain: {r}")
+    rc = srv.proc.wait(30)
+    check(rc == 0, f"the server exited {rc} after draining: {srv.logtext()}")
+    check("draining" in srv.logtext(), f"drain log: {srv.logtext()}")
+    check(not os.path.exists(srv.sock), "the drained server left its socket behind")
+    os.unlink(srv.tokens)
+
+
 CASES = {
+    "drain": (case_drain, ["--grace", "10"]),
     "events": (case_events, []),
     "cli": (case_cli, []),
     "restart": (case_restart, []),

@@ -30,6 +30,7 @@ Test(serve, killed_session_sentry_ends_its_exec_with_an_error_frame) { serve_cas
 Test(serve, limits_caps_and_timeouts) { serve_case("limits", 60); }
 Test(serve, restart_after_a_crash_replaces_the_stale_socket) { serve_case("restart", 60); }
 Test(serve, session_client_commands) { serve_case("cli", 60); }
+Test(serve, sigterm_lets_running_execs_finish) { serve_case("drain", 60); }
 Test(serve, session_events_stream_live_and_stay_private) { serve_case("events", 60); }
 
 static void tokens_file(char *path, size_t size, const char *text)
