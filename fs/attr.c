@@ -29,6 +29,8 @@ void vfs_stat_inode(struct vfs *v, struct inode *i, struct stat *out)
         host_stat(i, out);
     else if (i->layer == LAYER_PROC)
         proc_stat(i, out);
+    else if (i->layer == LAYER_MOUNT)
+        mount_stat(i, out);
     else
         mem_stat(i, out);
 }
@@ -55,7 +57,7 @@ int vfs_statat(struct vfs *v, struct inode *start, const char *path, unsigned fl
 void vfs_statfs(struct vfs *v, struct inode *i, struct statfs *out)
 {
     (void)v;
-    if (i->layer == LAYER_HOST && host_statfs(i, out) == 0)
+    if (layer_on_host(i->layer) && host_statfs(i, out) == 0)
         return;
     memset(out, 0, sizeof *out);
     if (i->layer == LAYER_PROC) {
@@ -92,6 +94,10 @@ int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
     if (r < 0)
         return r;
     r = perm_check(i, mode, c);
+    /* POSIX wants a read-only file system reported, but not for devices. */
+    if (r == 0 && (mode & W_OK) && mount_readonly(i) &&
+        (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
+        r = -EROFS;
     inode_put(i);
     return r;
 }
@@ -99,6 +105,8 @@ int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
 int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c)
 {
     (void)v;
+    if (mount_readonly(i))
+        return -EROFS;
     if (i->layer == LAYER_PROC || !perm_owner(i, c))
         return -EPERM;
     int r = ovl_copy_up(i, true);
@@ -109,6 +117,8 @@ int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs
      * set-group-id. */
     if (c->uid != 0 && c->gid != i->gid && !S_ISDIR(i->mode))
         mode &= ~(mode_t)S_ISGID;
+    if (i->layer == LAYER_MOUNT)
+        return mount_chmod(i, mode);
     i->mode = (i->mode & S_IFMT) | mode;
     mem_touch(i, false);
     return 0;
@@ -130,6 +140,8 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
                     const struct fs_cred *c)
 {
     (void)v;
+    if (mount_readonly(i))
+        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EPERM;
     bool root = c->uid == 0, owner = c->uid == i->uid;
@@ -140,6 +152,8 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
     int r = ovl_copy_up(i, true);
     if (r < 0)
         return r;
+    if (i->layer == LAYER_MOUNT)
+        return mount_chown(i, uid, gid);
     if (uid != (uid_t)-1)
         i->uid = uid;
     if (gid != (gid_t)-1)
@@ -186,6 +200,8 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
         return -EINVAL;
     if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT)
         return 0;
+    if (mount_readonly(i))
+        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EPERM;
     bool to_now = !times || (times[0].tv_nsec == UTIME_NOW && times[1].tv_nsec == UTIME_NOW);
@@ -200,6 +216,8 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
     int r = ovl_copy_up(i, true);
     if (r < 0)
         return r;
+    if (i->layer == LAYER_MOUNT)
+        return mount_utimens(i, times);
     if (inode_is_memfile(i))
         return futimens(i->memfd, times) < 0 ? -errno : 0;
     struct timespec now;
@@ -235,11 +253,13 @@ int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t l
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
+    else if (mount_readonly(i))
+        r = -EROFS;
     else
         r = perm_check(i, W_OK, c);
-    if (r == 0)
-        r = ovl_copy_up(i, len > 0);
-    if (r == 0 && ftruncate(i->memfd, len) < 0)
+    if (r == 0 && i->layer == LAYER_MOUNT)
+        r = mount_truncate(i, len);
+    else if (r == 0 && (r = ovl_copy_up(i, len > 0)) == 0 && ftruncate(i->memfd, len) < 0)
         r = -errno;
     inode_put(i);
     return r;

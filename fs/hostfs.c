@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,7 +30,7 @@ uid_t host_map_id(uid_t id)
     return id == 0 ? 0 : 65534;
 }
 
-static int open_below(struct inode *graft, const char *rel, int flags)
+int host_open_below(const struct inode *graft, const char *rel, int flags)
 {
     struct open_how how = {
         .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
@@ -40,10 +41,12 @@ static int open_below(struct inode *graft, const char *rel, int flags)
 }
 
 /* Takes ownership of rel. */
-static int host_new(struct vfs *v, struct inode *graft, char *rel, int fd,
+int host_new(struct vfs *v, struct inode *graft, char *rel, int fd,
                     const struct stat *st, struct inode **out)
 {
-    struct inode *i = inode_alloc(v, LAYER_HOST, st->st_mode, host_map_id(st->st_uid),
+    /* The graft root's layer may have changed by copy-up; its mount never. */
+    enum layer l = graft && graft->mnt ? LAYER_MOUNT : LAYER_HOST;
+    struct inode *i = inode_alloc(v, l, st->st_mode, host_map_id(st->st_uid),
                                   host_map_id(st->st_gid));
     if (!i) {
         free(rel);
@@ -107,6 +110,14 @@ int host_graft(struct vfs *v, const char *hostpath, struct inode **out)
     return 0;
 }
 
+int host_child_rel(const struct inode *dir, const char *name, size_t len, char buf[PATH_MAX])
+{
+    bool top = !strcmp(dir->relpath, ".");
+    int n = snprintf(buf, PATH_MAX, "%s%s%.*s", top ? "" : dir->relpath, top ? "" : "/",
+                     (int)len, name);
+    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
 int host_lookup(struct inode *dir, const char *name, size_t len, struct inode **out)
 {
     struct dentry *d = dcache_find(dir, name, len);
@@ -114,17 +125,16 @@ int host_lookup(struct inode *dir, const char *name, size_t len, struct inode **
         *out = d->child;
         return 0;
     }
-    bool top = !strcmp(dir->relpath, ".");
-    size_t rlen = (top ? 0 : strlen(dir->relpath) + 1) + len;
-    if (rlen >= PATH_MAX)
-        return -ENAMETOOLONG;
-    char *rel = malloc(rlen + 1);
+    char buf[PATH_MAX];
+    int r = host_child_rel(dir, name, len, buf);
+    if (r < 0)
+        return r;
+    char *rel = strdup(buf);
     if (!rel)
         return -ENOMEM;
-    snprintf(rel, rlen + 1, "%s%s%.*s", top ? "" : dir->relpath, top ? "" : "/", (int)len, name);
-    _cleanup_close_ int fd = open_below(dir->graft, rel, O_PATH);
+    _cleanup_close_ int fd = host_open_below(dir->graft, rel, O_PATH);
     struct stat st;
-    int r = fd < 0 ? fd : fstat(fd, &st) < 0 ? -errno : 0;
+    r = fd < 0 ? fd : fstat(fd, &st) < 0 ? -errno : 0;
     if (r < 0) {
         free(rel);
         return r;
@@ -151,7 +161,7 @@ int host_lookup(struct inode *dir, const char *name, size_t len, struct inode **
 
 int host_open(struct inode *i, int flags)
 {
-    int fd = open_below(i->graft, i->relpath, flags);
+    int fd = host_open_below(i->graft, i->relpath, flags);
     if (fd < 0)
         return fd;
     struct stat st;
@@ -177,7 +187,7 @@ ssize_t host_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len)
     for (ssize_t off = 0; off < n;) {
         struct linux_dirent64 *de = (struct linux_dirent64 *)((char *)buf + off);
         /* A graft root's ".." is the memory directory it hangs in. */
-        if (!strcmp(de->d_name, ".."))
+        if (dir->graft == dir && !strcmp(de->d_name, ".."))
             de->d_ino = dir->parent->ino;
         *pos = de->d_off;
         off += de->d_reclen;
@@ -194,8 +204,13 @@ void host_stat(struct inode *i, struct stat *out)
 
 int host_statfs(struct inode *i, struct statfs *out)
 {
-    /* Not ST_RDONLY: the overlay above makes the runtime writable. */
-    return fstatfs(i->graft->graft_fd, out) < 0 ? -errno : 0;
+    if (fstatfs(i->graft->graft_fd, out) < 0)
+        return -errno;
+    /* The runtime is writable through the overlay above it; a mount only
+     * when granted rw. */
+    if (mount_readonly(i))
+        out->f_flags |= ST_RDONLY;
+    return 0;
 }
 
 int host_path(struct inode *i, char *buf, size_t size)

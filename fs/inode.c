@@ -114,14 +114,19 @@ int inode_register(struct inode *i, struct hnode *n, dev_t dev, ino_t ino)
     return 0;
 }
 
-struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino)
+struct inode *inode_by_host_in(struct vfs *v, dev_t dev, ino_t ino, const struct inode *graft)
 {
     if (!v->hcap)
         return NULL;
     for (struct hnode *n = v->htab[hslot(v, dev, ino)]; n; n = n->next)
-        if (n->dev == dev && n->ino == ino)
+        if (n->dev == dev && n->ino == ino && (!graft || n->inode->graft == graft))
             return n->inode;
     return NULL;
+}
+
+struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino)
+{
+    return inode_by_host_in(v, dev, ino, NULL);
 }
 
 struct inode *vfs_inode_of(struct vfs *v, const struct stat *host_st)
@@ -209,6 +214,7 @@ void inode_free(struct inode *i)
     free(i->devpath);
     free(i->hostroot);
     free(i->relpath);
+    mount_free(i->mnt);
     free(i);
 }
 

@@ -31,7 +31,23 @@
  * name or metadata fail with EROFS before any permission check (the
  * kernel's mnt_want_write() comes first there), while open() for writing and
  * access(W_OK) check permission first and then report EROFS. */
-enum layer { LAYER_MEM, LAYER_HOST, LAYER_PROC };
+enum layer { LAYER_MEM, LAYER_HOST, LAYER_PROC, LAYER_MOUNT };
+
+/* A host object: the runtime layer or a workspace mount (a graft, relpath
+ * and host stat, see below). */
+static inline bool layer_on_host(enum layer l)
+{
+    return l == LAYER_HOST || l == LAYER_MOUNT;
+}
+
+/* A workspace mount (fs/mountfs.c): LAYER_MOUNT inodes are host inodes
+ * (graft, relpath, hst as below) whose graft root carries this. */
+struct mount {
+    char *guest;            /* the guest path of the mount point, for audit lines */
+    uid_t owner_uid;        /* host ids shown as the guest user's */
+    gid_t owner_gid;
+    bool rw, exec;
+};
 
 /* One (host st_dev, st_ino) -> inode registration in the vfs's table. */
 struct hnode {
@@ -44,6 +60,7 @@ struct hnode {
 
 struct dentry;
 struct xattr;
+struct secrets;
 
 /* A directory's entries in creation order; a removed entry leaves a hole so
  * the cookies the guest holds stay meaningful (see memfs.c). */
@@ -108,6 +125,7 @@ struct inode {
     struct inode *graft;
     int graft_fd;
     char *hostroot;     /* graft root only: its real host path */
+    struct mount *mnt;  /* graft root of a workspace mount only */
     char *relpath;
     struct stat hst;
 
@@ -136,6 +154,9 @@ struct vfs {
     struct quota *quota;        /* NULL: no --disk / --inodes */
     ino_t base_ino;             /* memory inodes below it are the initial tree, */
     struct timespec built;      /* complete at this time (what export skips) */
+    struct secrets *secrets;
+    void (*on_secret)(void *ctx, const char *guest_path);
+    void *secret_ctx;
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -146,6 +167,8 @@ void inode_free(struct inode *i);
 int inode_register(struct inode *i, struct hnode *n, dev_t dev, ino_t ino);
 void inode_unregister(struct hnode *n);
 struct inode *inode_by_host(struct vfs *v, dev_t dev, ino_t ino);
+/* The same, among the inodes of one graft only. */
+struct inode *inode_by_host_in(struct vfs *v, dev_t dev, ino_t ino, const struct inode *graft);
 int inode_placeholder(struct inode *i);
 int memfd_new(void);
 int fd_reopen(int fd, int flags);
@@ -204,6 +227,9 @@ void quota_free(struct vfs *v);
 
 /* xattr.c */
 void xattr_free_all(struct inode *i);
+/* rootfs.c */
+int rootfs_parents(struct vfs *v, const char *path, struct inode **dir, const char **last,
+                   struct err *e);
 
 /* hostfs.c */
 uid_t host_map_id(uid_t id);
@@ -214,6 +240,31 @@ ssize_t host_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void host_stat(struct inode *i, struct stat *out);
 int host_statfs(struct inode *i, struct statfs *out);
 int host_path(struct inode *i, char *buf, size_t size);
+
+int host_open_below(const struct inode *graft, const char *rel, int flags);
+int host_child_rel(const struct inode *dir, const char *name, size_t len, char buf[PATH_MAX]);
+int host_new(struct vfs *v, struct inode *graft, char *rel, int fd, const struct stat *st,
+             struct inode **out);
+
+/* mountfs.c: the workspace-mount layer. mount_readonly is the EROFS test
+ * (false for other layers), done where the kernel would report EROFS. */
+bool mount_readonly(const struct inode *i);
+bool mount_noexec(const struct inode *i);
+/* A rename or link between a and b (inodes or directories) leaves or
+ * enters a workspace mount: EXDEV before anything else happens. */
+bool mount_crossing(const struct inode *a, const struct inode *b);
+int mount_lookup(struct inode *dir, const char *name, size_t len, struct inode **out);
+int mount_may_name(struct inode *dir, const char *name, size_t len);
+void mount_stat(struct inode *i, struct stat *out);
+ssize_t mount_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
+int mount_open(struct inode *i, int flags);
+void mount_free(struct mount *m);
+
+/* secrets.c */
+enum secret { SECRET_NO, SECRET_YES, SECRET_IF_PRIVATE_KEY };
+enum secret secrets_match(const struct secrets *s, const char *rel, bool isdir);
+bool secrets_guards(const struct secrets *s, const char *name);
+void secrets_free(struct secrets *s);
 
 /* devfs.c */
 int dev_create(struct inode *dir, const char *name, const char *hostpath);
@@ -272,5 +323,20 @@ int namei_follow(struct walker *w, struct inode *dir, struct inode *link, struct
  * check; *out carries a reference. */
 int names_create(struct walker *w, struct nameparent *np, mode_t mode, const char *target,
                  struct inode **out);
+
+/* mountfs.c: the name and metadata changes of a writable mount, called by
+ * names.c, open.c and attr.c once their checks passed. */
+int mount_create(struct walker *w, struct nameparent *np, mode_t mode, const char *target,
+                 struct inode **out);
+int mount_open_create(struct walker *w, struct nameparent *np, int flags, mode_t mode,
+                      struct inode **out, int *fd);
+int mount_unlink(struct nameparent *np, struct inode *victim, bool rmdir);
+int mount_rename(struct nameparent *op, struct inode *old, struct nameparent *np,
+                 struct inode *new, unsigned flags);
+int mount_link(struct inode *old, struct nameparent *np);
+int mount_chmod(struct inode *i, mode_t mode);
+int mount_chown(struct inode *i, uid_t uid, gid_t gid);
+int mount_utimens(struct inode *i, const struct timespec times[2]);
+int mount_truncate(struct inode *i, off_t len);
 
 #endif

@@ -93,11 +93,13 @@ ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, 
         return host_getdents(dir, pos, buf, len);
     if (dir->layer == LAYER_PROC)
         return proc_getdents(dir, pos, buf, len);
+    if (dir->layer == LAYER_MOUNT)
+        return mount_getdents(dir, pos, buf, len);
     return ovl_lower(dir) ? ovl_getdents(dir, pos, buf, len) : mem_getdents(dir, pos, buf, len);
 }
 
 int vfs_host_path(struct vfs *v, struct inode *i, char *buf, size_t size)
 {
     (void)v;
-    return i->layer == LAYER_HOST ? host_path(i, buf, size) : -EXDEV;
+    return layer_on_host(i->layer) ? host_path(i, buf, size) : -EXDEV;
 }

@@ -18,12 +18,12 @@
 #define RESOLVE_SCOPED (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
 
 /* The mount an inode belongs to, as RESOLVE_NO_XDEV sees it: each host
- * graft is a bind mount of its own, /proc is one, the memory layer is the
- * root mount. */
+ * graft (runtime or workspace mount) is a bind mount of its own, /proc is
+ * one, the memory layer is the root mount. */
 static const void *mount_of(const struct inode *i)
 {
     static const char proc_mount = 0;
-    return i->layer == LAYER_HOST ? (const void *)i->graft
+    return layer_on_host(i->layer) ? (const void *)i->graft
          : i->layer == LAYER_PROC ? (const void *)&proc_mount : NULL;
 }
 
@@ -104,6 +104,10 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
         *next = dir == walk_root(w) || dir == w->v->root ? dir : dir->parent;
         if (!*next)
             return -ENOENT;
+    } else if (dir->layer == LAYER_MOUNT) {
+        r = mount_lookup(dir, name, len, next);
+        if (r < 0)
+            return r;
     } else {
         r = dir->layer == LAYER_PROC ? proc_lookup(dir, name, len, next)
                                      : lookup_name(dir, name, len, next);

@@ -22,6 +22,8 @@ int names_create(struct walker *w, struct nameparent *np, mode_t mode, const cha
     int r = perm_may_create(np->dir, w->c);
     if (r < 0)
         return r;
+    if (np->dir->layer == LAYER_MOUNT)
+        return mount_create(w, np, mode, target, out);
     /* A set-group-id directory hands its group down, and the bit to its
      * subdirectories. */
     gid_t gid = w->c->gid;
@@ -61,6 +63,10 @@ static int check_absent(struct walker *w, struct nameparent *np, bool dir)
         return r;
     if (np->slash && !dir)
         return -ENOENT;
+    if (mount_readonly(np->dir))
+        return -EROFS;
+    if (np->dir->layer == LAYER_MOUNT)
+        return mount_may_name(np->dir, np->name, np->len);
     return ovl_copy_up(np->dir, true);
 }
 
@@ -123,7 +129,7 @@ int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned 
         return r;
     struct inode *victim;
     if (np.type == LAST_NORM)
-        r = namei_child(&w, &np, &victim);
+        r = mount_readonly(np.dir) ? -EROFS : namei_child(&w, &np, &victim);
     else if (!rmdir)
         r = -EISDIR;
     else
@@ -134,9 +140,9 @@ int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned 
         r = perm_may_delete(np.dir, victim, rmdir, c);
     if (r == 0 && rmdir)
         r = ovl_check_empty(victim);
-    if (r == 0)
-        r = ovl_copy_up(np.dir, true);
-    if (r == 0)
+    if (r == 0 && np.dir->layer == LAYER_MOUNT)
+        r = mount_unlink(&np, victim, rmdir);
+    else if (r == 0 && (r = ovl_copy_up(np.dir, true)) == 0)
         remove_entry(np.dir, &np);
     inode_put(np.dir);
     return r;
@@ -190,6 +196,8 @@ static int rename_check(struct nameparent *op, struct inode *old, struct namepar
 static int rename_names(struct walker *w, struct nameparent *op, struct nameparent *np,
                         unsigned flags)
 {
+    if (mount_crossing(op->dir, np->dir))
+        return -EXDEV;
     int r = ovl_copy_up(op->dir, true);
     if (r == 0)
         r = ovl_copy_up(np->dir, true);
@@ -201,6 +209,8 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
         return -EBUSY;
     if (np->type != LAST_NORM)
         return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+    if (mount_readonly(op->dir))
+        return -EROFS;
     struct inode *old, *new;
     r = namei_child(w, op, &old);
     if (r < 0)
@@ -213,6 +223,8 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
     r = rename_check(op, old, np, new, flags, w->c);
     if (r != 0)
         return r < 0 ? r : 0;
+    if (op->dir->layer == LAYER_MOUNT)
+        return mount_rename(op, old, np, new, flags);
     struct dentry *od = dcache_find(op->dir, op->name, op->len);
     if (!new) {
         r = mem_link(np->dir, np->name, np->len, old);
@@ -274,6 +286,8 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
     r = namei_parent(&nw, nstart, npath, &np);
     if (r == 0) {
         r = check_absent(&nw, &np, false);
+        if (r == 0 && mount_crossing(old, np.dir))
+            r = -EXDEV;
         if (r == 0 && !S_ISDIR(old->mode))
             r = ovl_copy_up(old, true);
         if (r == 0 && old->layer != np.dir->layer)
@@ -285,7 +299,8 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
         if (r == 0 && S_ISDIR(old->mode))
             r = -EPERM;
         if (r == 0)
-            r = mem_link(np.dir, np.name, np.len, old);
+            r = np.dir->layer == LAYER_MOUNT ? mount_link(old, &np)
+                                             : mem_link(np.dir, np.name, np.len, old);
         inode_put(np.dir);
     }
     inode_put(old);

@@ -51,6 +51,8 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
         int ph = inode_placeholder(i);
         return ph < 0 ? ph : fd_reopen(ph, O_RDONLY);
     }
+    if (i->layer == LAYER_MOUNT)
+        return mount_open(i, flags);
     if (inode_is_memfile(i)) {
         if ((flags & O_TRUNC) && !created && ftruncate(i->memfd, 0) < 0)
             return -errno;
@@ -64,9 +66,10 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
 }
 
 /* open(O_CREAT): the last component is looked up, followed if it is a
- * symlink (a dangling one creates its target), or created. */
+ * symlink (a dangling one creates its target), or created. A file created
+ * on a mount comes with its host fd in *fd. */
 static int open_create(struct walker *w, struct inode *start, const char *path, int flags,
-                       mode_t mode, struct inode **out, bool *created)
+                       mode_t mode, struct inode **out, bool *created, int *fd)
 {
     struct nameparent np;
     int r = namei_parent(w, start, path, &np);
@@ -80,9 +83,13 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
         }
         r = namei_child(w, &np, &i);
         if (r == -ENOENT) {
-            r = ovl_copy_up(np.dir, true);
-            if (r == 0)
-                r = names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
+            if (np.dir->layer == LAYER_MOUNT) {
+                r = mount_open_create(w, &np, flags, mode, out, fd);
+            } else {
+                r = ovl_copy_up(np.dir, true);
+                if (r == 0)
+                    r = names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
+            }
             *created = r == 0;
             break;
         }
@@ -128,6 +135,10 @@ static int open_tmpfile(struct walker *w, struct inode *start, const char *path,
         return r;
     if (!S_ISDIR(dir->mode))
         r = -ENOTDIR;
+    else if (mount_readonly(dir))
+        r = -EROFS;
+    else if (dir->layer == LAYER_MOUNT)
+        r = -EOPNOTSUPP;   /* as a file system without O_TMPFILE */
     else
         r = perm_may_create(dir, w->c);
     if (r == 0)
@@ -164,17 +175,18 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
         return -EINVAL;
     struct inode *i;
     bool created = false;
+    int fd = -1;
     bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE && !(flags & O_PATH);
     int r = tmpfile ? open_tmpfile(&w, start, path, flags, mode, &i)
           : (flags & O_CREAT) && !(flags & O_PATH)
-                ? open_create(&w, start, path, flags, mode, &i, &created)
+                ? open_create(&w, start, path, flags, mode, &i, &created, &fd)
                 : namei_walk(&w, start, path, !(flags & O_NOFOLLOW), &i);
     created |= tmpfile;
     if (tmpfile)
         flags &= ~O_DIRECTORY;
     if (r < 0)
         return r;
-    r = open_inode(i, flags, created, c);
+    r = fd >= 0 ? fd : open_inode(i, flags, created, c);
     inode_put(i);
     if (r < 0)
         return r;
@@ -187,7 +199,8 @@ int vfs_open_data(struct vfs *v, struct inode *i)
     (void)v;
     if (inode_is_memfile(i))
         return fd_reopen(i->memfd, O_RDONLY);
-    if (i->layer == LAYER_HOST && S_ISREG(i->mode))
-        return host_open(i, O_RDONLY);
+    /* O_NONBLOCK: a mount's file may have become a FIFO on the host. */
+    if (layer_on_host(i->layer) && S_ISREG(i->mode))
+        return host_open(i, O_RDONLY | O_NONBLOCK);
     return -EACCES;
 }

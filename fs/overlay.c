@@ -46,7 +46,7 @@
 
 bool ovl_lower(const struct inode *i)
 {
-    return S_ISDIR(i->mode) && i->relpath;
+    return S_ISDIR(i->mode) && i->relpath && i->layer != LAYER_MOUNT;
 }
 
 bool ovl_whiteout(const struct dentry *d)

@@ -9,6 +9,8 @@
 int perm_check(const struct inode *i, int mask, const struct fs_cred *c)
 {
     mask &= R_OK | W_OK | X_OK;
+    if ((mask & X_OK) && S_ISREG(i->mode) && i->layer == LAYER_MOUNT && mount_noexec(i))
+        return -EACCES;
     if (c->uid == 0) {
         /* Root may execute only what someone may execute. */
         if (!(mask & X_OK) || S_ISDIR(i->mode) || (i->mode & 0111))

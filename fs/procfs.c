@@ -439,14 +439,18 @@ static void show_mounts(struct vfs *v, FILE *out, bool info)
     int id = 2;
     /* Oldest first: the order the tree was built in. */
     for (struct inode *i = last; i; i = i->all_prev) {
-        if (i->layer != LAYER_HOST || i->graft != i || !i->parent ||
+        if (!layer_on_host(i->layer) || i->graft != i || !i->parent ||
             vfs_dir_path(v, i, path, sizeof path) < 0)
             continue;
+        /* Workspace mounts: rw or ro, noexec as asked. */
+        const char *src = i->mnt ? "workspace" : "runtime";
+        const char *rw = i->mnt && i->mnt->rw ? "rw" : "ro";
+        const char *noexec = i->mnt && !i->mnt->exec ? ",noexec" : "";
         if (info)
-            fprintf(out, "%d 1 %u:%u / %s ro,nosuid,nodev - hostfs runtime ro\n", id++,
-                    major(i->hst.st_dev), minor(i->hst.st_dev), path);
+            fprintf(out, "%d 1 %u:%u / %s %s,nosuid,nodev%s - hostfs %s %s\n", id++,
+                    major(i->hst.st_dev), minor(i->hst.st_dev), path, rw, noexec, src, rw);
         else
-            fprintf(out, "runtime %s hostfs ro,nosuid,nodev 0 0\n", path);
+            fprintf(out, "%s %s hostfs %s,nosuid,nodev%s 0 0\n", src, path, rw, noexec);
     }
     if (info)
         fprintf(out, "%d 1 %u:%u / /proc rw,nosuid,nodev,noexec - proc proc rw\n", id,
@@ -627,7 +631,7 @@ ssize_t vfs_inode_path(struct vfs *v, struct inode *i, char *buf, size_t size)
     }
     struct inode *dir = NULL;
     const char *name = NULL;
-    if (i->layer == LAYER_HOST) {
+    if (layer_on_host(i->layer)) {
         /* Below its graft root, whose place in the tree is known. */
         dir = i->graft;
         name = i->relpath;

@@ -33,7 +33,7 @@ static int subdir(struct inode *dir, const char *name, size_t len, mode_t mode, 
 
 /* mkdir -p of the memory directories leading to the last component of an
  * absolute path (root 0755); *last is set to that component. */
-static int parents(struct vfs *v, const char *path, struct inode **dir, const char **last,
+int rootfs_parents(struct vfs *v, const char *path, struct inode **dir, const char **last,
                    struct err *e)
 {
     if (path[0] != '/')
@@ -230,7 +230,7 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
     struct inode *dir;
     const char *last;
     for (const char *const *p = o->runtime; p && *p; p++) {
-        if (parents(v, *p, &dir, &last, e) < 0 || add_host(v, dir, last, *p, false, e) < 0)
+        if (rootfs_parents(v, *p, &dir, &last, e) < 0 || add_host(v, dir, last, *p, false, e) < 0)
             return -1;
     }
     if (build_etc(v, o, e) < 0 || build_dev(v, e) < 0)
@@ -245,13 +245,13 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
         return err_set(e, -pr, "fs: /proc");
     static const char *const tmps[] = {"/tmp", "/var/tmp"};
     for (size_t k = 0; k < 2; k++) {
-        int r = parents(v, tmps[k], &dir, &last, e);
+        int r = rootfs_parents(v, tmps[k], &dir, &last, e);
         if (r == 0 && (r = subdir(dir, last, strlen(last), 01777, 0, 0, &dir)) < 0)
             err_set(e, -r, "fs: %s", tmps[k]);
         if (r < 0)
             return -1;
     }
-    if (parents(v, o->home, &dir, &last, e) < 0)
+    if (rootfs_parents(v, o->home, &dir, &last, e) < 0)
         return -1;
     int r = subdir(dir, last, strlen(last), 0700, o->guest_uid, o->guest_gid, &dir);
     return r < 0 ? err_set(e, -r, "fs: %s", o->home) : 0;
@@ -291,6 +291,7 @@ void vfs_destroy(struct vfs *v)
     if (!v)
         return;
     dentry_free_all(v);
+    secrets_free(v->secrets);
     /* The quota goes last: freeing an inode releases its charge. */
     while (v->all)
         inode_free(v->all);

@@ -103,6 +103,37 @@ void vfs_stat_foreign(struct vfs *v, const struct stat *host_st, struct stat *ou
 /* The host uid/gid that owns the guest's own objects (pipes, sockets). */
 void vfs_set_host_ids(struct vfs *v, uid_t host_uid, gid_t host_gid);
 
+/* ---- workspace mounts ------------------------------------------------------
+ * vfs_mount grafts host directory `host` at guest path `guest` (absolute;
+ * missing memory directories leading to it are created, an existing empty
+ * memory directory is replaced). Every host access below it is fd-relative
+ * with RESOLVE_BENEATH semantics from the mount's root, so symlinks, "..",
+ * hard links and renames cannot leave it. Read-only unless VFS_MOUNT_RW;
+ * VFS_MOUNT_NOEXEC refuses exec (X_OK) of its files, like a noexec mount.
+ * Objects on a mount show the host owner of the mount root and the user
+ * running cordon as the guest user, root as root, anyone else as nobody.
+ * On failure fills *e and returns -1 (e->code ENOENT/ENOTDIR: a bad host
+ * path). */
+#define VFS_MOUNT_RW     0x1
+#define VFS_MOUNT_NOEXEC 0x2
+int vfs_mount(struct vfs *v, const char *host, const char *guest, unsigned flags,
+              struct err *e);
+
+/* The secret deny list applied inside mounts (see fs/secrets.c for the glob
+ * syntax). Defaults (.aws/, .ssh/, .env, private keys, ...) unless
+ * no_defaults; allow rules win over deny rules. Denied objects read as
+ * ENOENT, are never listed, and cannot be created or renamed onto (EACCES).
+ * Replaces the previous list; fills *e naming a bad rule. */
+struct vfs_secrets {
+    const char *const *deny;    /* NULL-terminated, or NULL */
+    const char *const *allow;
+    bool no_defaults;
+};
+int vfs_set_secrets(struct vfs *v, const struct vfs_secrets *s, struct err *e);
+/* Called with the guest path of every secret the VFS hid (for the audit
+ * stream); ctx is passed back. */
+void vfs_on_secret(struct vfs *v, void (*fn)(void *ctx, const char *guest_path), void *ctx);
+
 /* ---- the *at operations --------------------------------------------------
  * `start` is the directory a relative path is resolved from (the task's cwd
  * or a dirfd's inode); absolute paths start at the root. An empty path is

@@ -143,8 +143,12 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
                  size_t size, int flags, const struct fs_cred *c)
 {
     (void)v;
+    if (mount_readonly(i))
+        return -EROFS;
     if (i->layer == LAYER_PROC)
         return -EOPNOTSUPP;   /* as Linux's procfs */
+    if (i->layer == LAYER_MOUNT)
+        return -EOPNOTSUPP;   /* not served on workspace mounts */
     bool remove = !value;
     int r = xattr_permission(i, name, true, c);
     if (r < 0)

@@ -1,12 +1,14 @@
 /* sentry/main.c — the `cordon` command line. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sentry/ctl.h"
 #include "sentry/session.h"
+#include "sentry/workspace.h"
 #include "serve/serve.h"
 #include "util/units.h"
 
@@ -36,6 +38,11 @@ static const char USAGE[] =
     "                      it may change the runtime (/usr) under the overlay\n"
     "  --import-fs IN.tar  seed the memory layer from a tar (as --export-fs writes)\n"
     "  --export-fs OUT.tar write the memory layer to a tar when PROGRAM exits\n"
+    "  --mount HOST:GUEST[:ro|:rw][,noexec]\n"
+    "                      map host directory HOST at GUEST (repeatable; default\n"
+    "                      ro); rw writes go to HOST; secrets below it stay hidden\n"
+    "  --secret-deny GLOB  hide matching names inside mounts, besides the defaults\n"
+    "                      (.ssh/ .aws/ .env *.pem private keys ...; repeatable)\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
     "                      mounts, canaries; flags add to it\n"
     "  --events FILE       stream audit events live as OTLP JSON logs, one\n"
@@ -64,7 +71,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
        OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT,
-       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY };
+       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY };
 
 /* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
  * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
@@ -86,13 +93,15 @@ static int cmd_run(int argc, char **argv, int ctl)
         { "events", required_argument, NULL, OPT_EVENTS },
         { "otlp-endpoint", required_argument, NULL, OPT_OTLP },
         { "summary", no_argument, NULL, OPT_SUMMARY },
+        { "mount", required_argument, NULL, OPT_MOUNT },
+        { "secret-deny", required_argument, NULL, OPT_SECRET_DENY },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct run_options o = { .cwd = "/home/user" };
-    const char *envs[256];
-    unsigned nenv = 0;
+    const char *envs[256], *mounts[65], *denies[257];
+    unsigned nenv = 0, nmount = 0, ndeny = 0;
     int c;
     opterr = 0;
     optind = 1;
@@ -167,6 +176,22 @@ static int cmd_run(int argc, char **argv, int ctl)
         case OPT_SUMMARY:
             o.summary = true;
             break;
+        case OPT_MOUNT: {
+            static char buf[PATH_MAX * 2];
+            struct mount_spec m;
+            struct err e = { 0 };
+            if (workspace_parse_mount(optarg, buf, &m, &e) < 0)
+                return usage_error("%s", e.msg);
+            if (nmount == sizeof mounts / sizeof *mounts - 1)
+                return usage_error("--mount: too many mounts (%s)", "max 64");
+            mounts[nmount++] = optarg;
+            break;
+        }
+        case OPT_SECRET_DENY:
+            if (ndeny == sizeof denies / sizeof *denies - 1)
+                return usage_error("--secret-deny: too many rules (%s)", "max 256");
+            denies[ndeny++] = optarg;
+            break;
         case 'v':
             o.verbose = true;
             break;
@@ -182,7 +207,11 @@ static int cmd_run(int argc, char **argv, int ctl)
     if (optind >= argc)
         return usage_error("%s", "no PROGRAM given");
     envs[nenv] = NULL;
+    mounts[nmount] = NULL;
+    denies[ndeny] = NULL;
     o.extra_env = envs;
+    o.mounts = mounts;
+    o.secret_deny = denies;
     o.argv = (const char *const *)argv + optind;
     return session_run(&o);
 }

@@ -16,6 +16,7 @@
 #include "platform/cgroup.h"
 #include "sentry/sentry.h"
 #include "sentry/syscalls.h"
+#include "sentry/workspace.h"
 #include "util/cleanup.h"
 
 #define GUEST_UID 1000
@@ -198,6 +199,16 @@ unsigned session_clean_stale(void)
     return n;
 }
 
+/* Every secret the VFS hides from the guest: a file.secret_probe event, and
+ * a line under -v. */
+static void secret_hidden(void *ctx, const char *guest_path)
+{
+    struct session *s = ctx;
+    event_file(NULL, FILE_SECRET_PROBE, guest_path, NULL, ENOENT);
+    if (s->verbose)
+        fprintf(stderr, "cordon: audit: secret hidden %s\n", guest_path);
+}
+
 struct session *session_create(const struct run_options *o)
 {
     /* Every directory and O_PATH target the guest opens keeps a placeholder
@@ -242,6 +253,12 @@ struct session *session_create(const struct run_options *o)
     vfs_set_host_ids(s->vfs, s->host_uid, s->host_gid);
     s->hostname = vo.hostname;
     vfs_set_proc(s->vfs, &procinfo_ops, s);
+    vfs_on_secret(s->vfs, secret_hidden, s);
+    if (workspace_apply(s->vfs, s->policy, o->mounts, o->secret_deny, &e) < 0) {
+        err_print(&e);
+        session_destroy(s);
+        return NULL;
+    }
     int r = make_exec_cache(s);
     if (r < 0) {
         fprintf(stderr, "cordon: exec cache %s: %s\n", s->exec_cache, strerror(-r));

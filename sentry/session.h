@@ -19,6 +19,8 @@ struct run_options {
     const char *events;            /* --events FILE or "-", or NULL */
     const char *otlp_endpoint;     /* --otlp-endpoint URL, or NULL */
     bool summary;                  /* --summary */
+    const char *const *mounts;     /* --mount specs, NULL-terminated */
+    const char *const *secret_deny; /* --secret-deny globs, NULL-terminated */
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;

@@ -216,8 +216,14 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
         ok = false;
     }
     if (ok && json_object_object_get_ex(o, "policy", &pol)) {
+        struct json_object *m;
         if (!json_object_is_type(pol, json_type_object)) {
             snprintf(msg, sizeof msg, "\"policy\": expected a JSON object (a cordon policy)");
+            ok = false;
+        } else if (json_object_object_get_ex(pol, "mounts", &m)) {
+            /* Host directories are the operator's to grant, never a
+             * tenant's: "mounts" would hand out any path of the host. */
+            snprintf(msg, sizeof msg, "\"policy.mounts\": not allowed through the API");
             ok = false;
         } else {
             a.policy_json = json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN);

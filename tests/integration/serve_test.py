@@ -263,6 +263,9 @@ def case_limits(srv):
     check(r.timed_out and r.signal == 9, f"timeout: {r}")
     expect_status(lambda: srv.a.exec(ids[1], ["true"], timeout=99999), 400, "timeout over the cap")
     expect_status(lambda: srv.a._json("POST", "/v1/sessions", {"memroy": 1}), 400, "misspelt key")
+    expect_status(lambda: srv.a._json("POST", "/v1/sessions",
+                                      {"policy": {"mounts": [{"host": "/", "guest": "/h", "mode": "rw"}]}}),
+                  400, "a tenant's policy granting a host directory")
     expect_status(lambda: srv.a.get_file(ids[1], "/home/user/nope"), 404, "missing file")
     expect_status(lambda: srv.a.get_file(ids[1], "/home/user"), 400, "directory download")
     expect_status(lambda: srv.a.put_file(ids[1], "/usr/bin/evil", b"x"), 403, "write to the runtime")
