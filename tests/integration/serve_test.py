@@ -25,7 +25,7 @@ A, B = list(TOKENS)
 
 
 def fail(msg):
-    print("FAIL:", msg, flush=True)
+    print("FAIL:", msg, f"(server logs: {' '.join(Server.logs)})", flush=True)
     sys.exit(1)
 
 
@@ -35,6 +35,8 @@ def check(cond, msg):
 
 
 class Server:
+    logs = []   # every server's log file, removed when the case passes
+
     def __init__(self, *extra, sock=None):
         tag = secrets.token_hex(6)
         self.sock = sock or f"/tmp/cordon-serve-test-{tag}.sock"
@@ -46,6 +48,7 @@ class Server:
         if os.environ.get("CORDON_PLATFORM"):
             cmd += ["--platform", os.environ["CORDON_PLATFORM"]]
         self.log = open(f"/tmp/cordon-serve-test-{tag}.log", "w+")
+        Server.logs.append(self.log.name)
         self.proc = subprocess.Popen(cmd, stderr=self.log)
         self.a = Client("unix:" + self.sock, A)
         self.b = Client("unix:" + self.sock, B)
@@ -436,4 +439,7 @@ if __name__ == "__main__":
     finally:
         if srv.proc.poll() is None:
             srv.stop()
+    # The server's log stays in /tmp only when the case failed.
+    for log in Server.logs:
+        os.unlink(log)
     print("PASS", sys.argv[1])
