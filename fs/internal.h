@@ -102,6 +102,7 @@ struct inode {
     int placeholder;    /* dirs and symlinks on first open, any inode on an O_PATH open */
     struct hnode obj, ph;
     bool charged;       /* counted against --inodes (quota.c) */
+    unsigned flags;     /* VFS_INODE_* marks of placed files */
 
     /* directories (both layers); host files too: the host directory they
      * were found in, which copy-up copies up first */

@@ -32,9 +32,9 @@ static int subdir(struct inode *dir, const char *name, size_t len, mode_t mode, 
 }
 
 /* mkdir -p of the memory directories leading to the last component of an
- * absolute path (root 0755); *last is set to that component. */
-int rootfs_parents(struct vfs *v, const char *path, struct inode **dir, const char **last,
-                   struct err *e)
+ * absolute path (owned by *owner, 0755); *last is set to that component. */
+static int parents_owned(struct vfs *v, const char *path, const struct fs_cred *owner,
+                   struct inode **dir, const char **last, struct err *e)
 {
     if (path[0] != '/')
         return err_set(e, EINVAL, "fs: %s: not an absolute path", path);
@@ -54,11 +54,17 @@ int rootfs_parents(struct vfs *v, const char *path, struct inode **dir, const ch
             *last = p;
             return 0;
         }
-        int r = subdir(d, p, n, 0755, 0, 0, &d);
+        int r = subdir(d, p, n, 0755, owner->uid, owner->gid, &d);
         if (r < 0)
             return err_set(e, -r, "fs: %s: cannot build the directories leading to it", path);
         p = q;
     }
+}
+
+int rootfs_parents(struct vfs *v, const char *path, struct inode **dir, const char **last,
+                   struct err *e)
+{
+    return parents_owned(v, path, &root_cred, dir, last, e);
 }
 
 static int add_symlink(struct inode *dir, const char *name, const char *target)
@@ -298,4 +304,25 @@ void vfs_destroy(struct vfs *v)
     quota_free(v);
     free(v->htab);
     free(v);
+}
+
+int vfs_place_file(struct vfs *v, const char *path, const void *data, size_t len, mode_t mode,
+                   const struct fs_cred *owner, unsigned flags, struct err *e)
+{
+    struct inode *dir, *i;
+    const char *last;
+    if (parents_owned(v, path, owner, &dir, &last, e) < 0)
+        return -1;
+    int r = mem_create(dir, last, strlen(last), S_IFREG | (mode & 07777), owner, &i);
+    if (r < 0)
+        return err_set(e, -r, "%s", path);
+    i->flags = flags;
+    r = write_all(i->memfd, data, len);
+    inode_put(i);
+    return r < 0 ? err_set(e, -r, "%s", path) : 0;
+}
+
+unsigned vfs_inode_flags(const struct inode *i)
+{
+    return i->flags;
 }

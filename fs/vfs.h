@@ -259,4 +259,16 @@ int vfs_host_path(struct vfs *v, struct inode *i, char *buf, size_t size);
 /* Permission check on an inode: mask of R_OK|W_OK|X_OK (0 = none). */
 int vfs_permission(struct vfs *v, struct inode *i, int mask, const struct fs_cred *c);
 
+/* ---- files the sentry places -------------------------------------------
+ * Marks the sentry tests after an open (vfs_inode_of of the new fd), so
+ * the VFS needs no idea of what they mean: a canary is a file whose every
+ * open is reported. */
+#define VFS_INODE_CANARY 0x1
+/* Creates memory file `path` (absolute, must not exist) holding len bytes
+ * of data, owned by *owner with `mode`, marked with `flags`; missing
+ * directories on the way are created owned by *owner, 0755. -1 + *e. */
+int vfs_place_file(struct vfs *v, const char *path, const void *data, size_t len, mode_t mode,
+                   const struct fs_cred *owner, unsigned flags, struct err *e);
+unsigned vfs_inode_flags(const struct inode *i);
+
 #endif

@@ -50,6 +50,9 @@ static const char USAGE[] =
     "  --otlp-endpoint URL also POST them to URL/v1/logs (OTLP/HTTP JSON)\n"
     "  --summary           at exit, print event counts, denials, bytes out and\n"
     "                      dropped events on stderr\n"
+    "  --canary GUEST_PATH place a fake secret with a unique token there (e.g.\n"
+    "                      ~/.aws/credentials); opening it is a canary event\n"
+    "                      (repeatable)\n"
     "  --platform NAME     how system calls are caught: auto (default: seccomp\n"
     "                      when the kernel has user notification with ADDFD,\n"
     "                      else ptrace), seccomp or ptrace\n"
@@ -71,7 +74,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
        OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT,
-       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY };
+       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY, OPT_CANARY };
 
 /* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
  * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
@@ -95,6 +98,7 @@ static int cmd_run(int argc, char **argv, int ctl)
         { "summary", no_argument, NULL, OPT_SUMMARY },
         { "mount", required_argument, NULL, OPT_MOUNT },
         { "secret-deny", required_argument, NULL, OPT_SECRET_DENY },
+        { "canary", required_argument, NULL, OPT_CANARY },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -102,6 +106,8 @@ static int cmd_run(int argc, char **argv, int ctl)
     struct run_options o = { .cwd = "/home/user" };
     const char *envs[256], *mounts[65], *denies[257];
     unsigned nenv = 0, nmount = 0, ndeny = 0;
+    static const char *canaries[33];   /* NULL-terminated: the rest stays NULL */
+    unsigned ncanary = 0;
     int c;
     opterr = 0;
     optind = 1;
@@ -191,6 +197,12 @@ static int cmd_run(int argc, char **argv, int ctl)
             if (ndeny == sizeof denies / sizeof *denies - 1)
                 return usage_error("--secret-deny: too many rules (%s)", "max 256");
             denies[ndeny++] = optarg;
+            break;
+        case OPT_CANARY:
+            if (ncanary == sizeof canaries / sizeof *canaries - 1)
+                return usage_error("--canary: too many canaries (%s)", "max 32");
+            canaries[ncanary++] = optarg;
+            o.canaries = canaries;
             break;
         case 'v':
             o.verbose = true;

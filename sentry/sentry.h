@@ -89,6 +89,14 @@ int task_guest_ids(struct task *t);
 /* What /proc asks the sentry (sentry/procinfo.c); ctx is the session. */
 extern const struct proc_ops procinfo_ops;
 
+/* File events after the VFS answered (sentry/file_audit.c); call only when
+ * events_enabled(). r is the call's result; hostfd the new fd or -1. */
+void audit_open(struct session *s, const struct call *c, struct inode *start, const char *path,
+                int flags, bool existed, int r, int hostfd);
+void audit_path(struct session *s, const struct call *c, enum event_file_op op,
+                struct inode *start, const char *path, struct inode *start2, const char *path2,
+                int r);
+
 /* The exec stop (sentry/exec.c). */
 int sentry_exec(struct session *s, struct call *c, struct exec_plan *plan);
 /* Whether the guest's native mount namespace has this host file at the

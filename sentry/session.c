@@ -14,6 +14,7 @@
 
 #include "fs/procfs.h"
 #include "platform/cgroup.h"
+#include "sentry/canary.h"
 #include "sentry/sentry.h"
 #include "sentry/syscalls.h"
 #include "sentry/workspace.h"
@@ -243,6 +244,7 @@ struct session *session_create(const struct run_options *o)
         vfs_create(&vo, &s->vfs, &e) < 0 ||
         ((o->disk || o->inodes) && vfs_set_quota(s->vfs, o->disk, o->inodes, &e) < 0) ||
         (o->import_fs && vfs_import(s->vfs, o->import_fs, &e) < 0) ||
+        canary_setup(s->vfs, o->canaries, s->policy, &s->cred, "/home/user", &e) < 0 ||
         platform_choose(o->platform, &s->platform, &e) < 0) {
         err_print(&e);
         session_destroy(s);

@@ -21,6 +21,7 @@ struct run_options {
     bool summary;                  /* --summary */
     const char *const *mounts;     /* --mount specs, NULL-terminated */
     const char *const *secret_deny; /* --secret-deny globs, NULL-terminated */
+    const char *const *canaries;   /* --canary GUEST_PATHs, NULL-terminated; may be NULL */
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;

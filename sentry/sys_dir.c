@@ -50,7 +50,10 @@ static long do_mkdir(struct session *s, struct call *c, int dirfd, int k, mode_t
     int r = pathat_get(s, c, dirfd, k, &p);
     if (r < 0)
         return r;
-    return vfs_mkdirat(s->vfs, p.start, p.path, mode & 01777 & ~call_task(c)->fs->umask, &s->cred);
+    r = vfs_mkdirat(s->vfs, p.start, p.path, mode & 01777 & ~call_task(c)->fs->umask, &s->cred);
+    if (events_enabled())
+        audit_path(s, c, FILE_CREATE, p.start, p.path, NULL, NULL, r);
+    return r;
 }
 
 long sys_mkdir(struct session *s, struct call *c) { return do_mkdir(s, c, AT_FDCWD, 0, (mode_t)c->args[1]); }
@@ -67,7 +70,10 @@ static long do_unlink(struct session *s, struct call *c, int dirfd, int k, int f
     int r = pathat_get(s, c, dirfd, k, &p);
     if (r < 0)
         return r;
-    return vfs_unlinkat(s->vfs, p.start, p.path, flags & AT_REMOVEDIR ? VFS_REMOVEDIR : 0, &s->cred);
+    r = vfs_unlinkat(s->vfs, p.start, p.path, flags & AT_REMOVEDIR ? VFS_REMOVEDIR : 0, &s->cred);
+    if (events_enabled())
+        audit_path(s, c, FILE_DELETE, p.start, p.path, NULL, NULL, r);
+    return r;
 }
 
 long sys_unlink(struct session *s, struct call *c) { return do_unlink(s, c, AT_FDCWD, 0, 0); }
@@ -93,7 +99,12 @@ static long do_rename(struct session *s, struct call *c, int od, int ko, int nd,
     PATHAT o = { 0 };
     PATHAT n = { 0 };
     int r = two_paths(s, c, od, ko, nd, kn, &o, &n);
-    return r < 0 ? r : vfs_renameat2(s->vfs, o.start, o.path, n.start, n.path, flags, &s->cred);
+    if (r < 0)
+        return r;
+    r = vfs_renameat2(s->vfs, o.start, o.path, n.start, n.path, flags, &s->cred);
+    if (events_enabled())
+        audit_path(s, c, FILE_RENAME, o.start, o.path, n.start, n.path, r);
+    return r;
 }
 
 long sys_rename(struct session *s, struct call *c) { return do_rename(s, c, AT_FDCWD, 0, AT_FDCWD, 1, 0); }

@@ -101,9 +101,15 @@ static long do_open(struct session *s, struct call *c, int dirfd, int k, const s
     mode_t mode = (mode_t)how->mode;
     if (WILL_CREATE(flags))
         mode &= ~call_task(c)->fs->umask;
-    int hostfd;
+    int hostfd = -1;
+    bool existed = false;
+    struct stat st;
+    if (events_enabled() && (flags & O_CREAT))
+        existed = vfs_statat(s->vfs, p.start, p.path, 0, &s->cred, &st) == 0;
     r = vfs_openat2(s->vfs, p.start, p.path, flags, mode, (unsigned)how->resolve, &s->cred,
                     &hostfd);
+    if (events_enabled())
+        audit_open(s, c, p.start, p.path, flags, existed, r, r < 0 ? -1 : hostfd);
     if (r < 0)
         return r;
     return call_install_fd(c, hostfd, flags & O_CLOEXEC);

@@ -62,3 +62,49 @@ Test(events, bad_sinks_are_usage_errors)
     assert_status(&r2, 125);
     assert_contains(&r2, err, "--events /nonexistent/dir/ev.ndjson");
 }
+
+Test(events, canary_open_is_a_fatal_event_and_file_changes_are_reported)
+{
+    char tag[17], path[128];
+    random_tag(tag);
+    snprintf(path, sizeof path, "/tmp/cordon-events-%s.ndjson", tag);
+    RUN(r);
+    struct run_opts o = { .cordon_opts = ARGV("--events", path, "--canary", "~/.aws/credentials") };
+    run_sh(&r, &o, "grep -c '^aws_access_key_id = AKIA[A-Z2-7]\\{16\\}$' .aws/credentials; "
+                   "echo x > /tmp/f && mv /tmp/f /tmp/g && rm /tmp/g; echo y > /usr/z");
+    assert_line(&r, out, "1");
+    char *ev = slurp(path);
+    unlink(path);
+    cr_expect(strstr(ev, NAMED("canary.read")), "no canary read: %.3000s", ev);
+    cr_expect(strstr(ev, "\"severityNumber\":21,\"severityText\":\"FATAL\""), "canary not FATAL");
+    cr_expect(strstr(ev, "{\"key\":\"file.path\",\"value\":{\"stringValue\":\"/home/user/.aws/credentials\"}}"),
+              "canary path not absolute: %.3000s", ev);
+    cr_expect(strstr(ev, NAMED("file.create")) && strstr(ev, NAMED("file.rename")) &&
+                  strstr(ev, NAMED("file.delete")),
+              "file changes missing: %.3000s", ev);
+    cr_expect(strstr(ev, "{\"key\":\"file.new_path\",\"value\":{\"stringValue\":\"/tmp/g\"}}"),
+              "rename target missing: %.3000s", ev);
+    cr_expect(strstr(ev, NAMED("file.denied")) && strstr(ev, "\"stringValue\":\"/usr/z\""),
+              "denied write missing: %.3000s", ev);
+    free(ev);
+}
+
+Test(events, canary_paths_are_checked)
+{
+    RUN(r);
+    run_cordon_cli(&r, NULL, ARGV("run", "--canary", "relative/path", "--", "/bin/true"));
+    assert_status(&r, 125);
+    assert_contains(&r, err, "--canary: expected an absolute guest path or ~/PATH");
+    char tag[17], pol[128];
+    random_tag(tag);
+    snprintf(pol, sizeof pol, "/tmp/cordon-policy-%s.json", tag);
+    FILE *f = fopen(pol, "w");
+    cr_assert(f);
+    fputs("{\"canaries\": [\"~/.env\", 7]}\n", f);
+    fclose(f);
+    RUN(r2);
+    run_cordon_cli(&r2, NULL, ARGV("run", "--policy", pol, "--", "/bin/true"));
+    unlink(pol);
+    assert_status(&r2, 125);
+    assert_contains(&r2, err, "canaries[1]: expected a guest path string");
+}
