@@ -27,6 +27,7 @@ import time
 RUNNER_LABEL = {
     "native": "native",
     "cordon-seccomp": "cordon seccomp",
+    "events": "cordon seccomp --events",
     "cordon-ptrace": "cordon ptrace",
     "gvisor": "gVisor ptrace",
     "bwrap": "bwrap",

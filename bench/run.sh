@@ -90,6 +90,9 @@ err_head() { head -n 1 "$tmp/err" | head -c 200; }
 runner_prefix() {
     case $1 in
     native) prefix=() ;;
+    # the seccomp platform with the event stream on (formatted, written to
+    # /dev/null): the cost of --events next to cordon-seccomp's
+    events) prefix=("$CORDON" run --platform seccomp --events /dev/null --) ;;
     cordon-*) prefix=("$CORDON" run --platform "${1#cordon-}" --) ;;
     # `runsc do` needs root; its root is an in-memory overlay of the host's.
     gvisor) prefix=(env -u TMPDIR runsc --network=none --platform=ptrace "do") ;;
@@ -118,6 +121,7 @@ probe_runner() {
 }
 if [ -x "$CORDON" ]; then
     probe_runner cordon-seccomp
+    probe_runner events
     probe_runner cordon-ptrace
 else
     note "cordon: skipped ($CORDON not built)"
