@@ -94,6 +94,18 @@ int vfs_mkdirat(struct vfs *v, struct inode *start, const char *path, mode_t mod
     return create_at(v, start, path, S_IFDIR | (mode & 01777), NULL, c);
 }
 
+int vfs_mksockat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                 const struct fs_cred *c, ino_t *ino)
+{
+    int r = create_at(v, start, path, S_IFSOCK | (mode & 07777), NULL, c);
+    if (r == -EEXIST)
+        return -EADDRINUSE;
+    struct stat st;
+    if (r == 0 && (r = vfs_statat(v, start, path, VFS_NOFOLLOW, c, &st)) == 0)
+        *ino = st.st_ino;
+    return r;
+}
+
 int vfs_symlinkat(struct vfs *v, const char *target, struct inode *start,
                   const char *path, const struct fs_cred *c)
 {

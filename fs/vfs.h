@@ -190,6 +190,11 @@ int vfs_renameat2(struct vfs *v, struct inode *ostart, const char *opath,
 int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
                struct inode *nstart, const char *npath, bool follow,
                const struct fs_cred *c);
+/* bind(2) of an AF_UNIX path: a socket inode (`mode` has the umask
+ * applied); EADDRINUSE when the name exists, as bind(2). *ino gets the
+ * inode number, which the network layer maps to the real socket. */
+int vfs_mksockat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                 const struct fs_cred *c, ino_t *ino);
 int vfs_symlinkat(struct vfs *v, const char *target, struct inode *start,
                   const char *path, const struct fs_cred *c);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net.h"
 #include "sentry/ctl.h"
 #include "sentry/session.h"
 #include "sentry/workspace.h"
@@ -43,6 +44,9 @@ static const char USAGE[] =
     "                      ro); rw writes go to HOST; secrets below it stay hidden\n"
     "  --secret-deny GLOB  hide matching names inside mounts, besides the defaults\n"
     "                      (.ssh/ .aws/ .env *.pem private keys ...; repeatable)\n"
+    "  --allow HOST[:PORT] grant raw TCP to HOST (a name or an address; [V6]:PORT),\n"
+    "                      on PORT or any port (repeatable); everything else is\n"
+    "                      unreachable and only granted names resolve\n"
     "  --policy FILE       the session's policy (JSON): egress grants, secrets,\n"
     "                      mounts, canaries; flags add to it\n"
     "  --events FILE       stream audit events live as OTLP JSON logs, one\n"
@@ -74,7 +78,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
        OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT,
-       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY, OPT_CANARY };
+       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY, OPT_CANARY, OPT_ALLOW };
 
 /* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
  * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
@@ -99,6 +103,7 @@ static int cmd_run(int argc, char **argv, int ctl)
         { "mount", required_argument, NULL, OPT_MOUNT },
         { "secret-deny", required_argument, NULL, OPT_SECRET_DENY },
         { "canary", required_argument, NULL, OPT_CANARY },
+        { "allow", required_argument, NULL, OPT_ALLOW },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -108,6 +113,8 @@ static int cmd_run(int argc, char **argv, int ctl)
     unsigned nenv = 0, nmount = 0, ndeny = 0;
     static const char *canaries[33];   /* NULL-terminated: the rest stays NULL */
     unsigned ncanary = 0;
+    const char *allows[256];
+    unsigned nallow = 0;
     int c;
     opterr = 0;
     optind = 1;
@@ -204,6 +211,15 @@ static int cmd_run(int argc, char **argv, int ctl)
             canaries[ncanary++] = optarg;
             o.canaries = canaries;
             break;
+        case OPT_ALLOW: {
+            struct err e = { 0 };
+            if (net_allow_check(optarg, &e) < 0)
+                return usage_error("%s", e.msg);
+            if (nallow == sizeof allows / sizeof *allows - 1)
+                return usage_error("--allow: too many grants (%s)", "max 255; use --policy");
+            allows[nallow++] = optarg;
+            break;
+        }
         case 'v':
             o.verbose = true;
             break;
@@ -214,6 +230,8 @@ static int cmd_run(int argc, char **argv, int ctl)
             return usage_error("unknown option: %s", argv[optind - 1]);
         }
     }
+    allows[nallow] = NULL;
+    o.allow = allows;
     if (ctl >= 0)
         return session_daemon(ctl, &o);
     if (optind >= argc)

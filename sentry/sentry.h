@@ -67,6 +67,7 @@ struct session {
     struct task *current;           /* whose call is being serviced: /proc/self */
     pid_t init_host;                /* host pid of the guest tree's init, once /proc looked */
     const char *hostname;           /* the guest's */
+    struct net *net;                /* the network layer (net/net.h) */
     bool verbose;
 };
 

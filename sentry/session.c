@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fs/procfs.h"
+#include "net/net.h"
 #include "platform/cgroup.h"
 #include "sentry/canary.h"
 #include "sentry/sentry.h"
@@ -173,8 +174,22 @@ void session_remove_leftovers(pid_t pid)
     remove_exec_cache(path);
     snprintf(path, sizeof path, "%s/exec-%d.fd", base, (int)pid);
     unlink(path);
+    snprintf(path, sizeof path, "%s/net-%d", base, (int)pid);
+    remove_exec_cache(path);   /* a plain directory of socket files */
     snprintf(path, sizeof path, "session-%d", (int)pid);
     cgroup_destroy(path);
+}
+
+/* The network layer, with its AF_UNIX socket directory beside the exec
+ * cache; fs/rootfs.c's /etc/resolv.conf names its DNS answerer. */
+static int start_net(struct session *s, const struct run_options *o, struct err *e)
+{
+    char base[200], dir[256];
+    exec_cache_base(base, sizeof base);
+    snprintf(dir, sizeof dir, "%s/net-%d", base, (int)getpid());
+    struct net_options no = { .allow = o->allow, .policy = s->policy, .sock_dir = dir,
+                              .verbose = o->verbose };
+    return net_create(&no, &s->net, e);
 }
 
 unsigned session_clean_stale(void)
@@ -277,6 +292,11 @@ struct session *session_create(const struct run_options *o)
         session_destroy(s);
         return NULL;
     }
+    if (start_net(s, o, &e) < 0) {
+        err_print(&e);
+        session_destroy(s);
+        return NULL;
+    }
     if (o->verbose)
         fprintf(stderr, "cordon: platform %s (%s), guest uid %u on the host\n",
                 platform_name(s->platform),
@@ -293,6 +313,7 @@ void session_destroy(struct session *s)
     events_stop();
     if (s->exec_cache[0])
         remove_exec_cache(s->exec_cache);
+    net_destroy(s->net);
     if (s->initial_cwd)
         inode_put(s->initial_cwd);
     if (s->vfs)
@@ -346,6 +367,7 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
     struct err e = { 0 };
     r = platform_run(&spec, &hooks, x->timeout_ms, &status, &res->timed_out, &e);
     task_forget_all(s);
+    net_detach(s->net);   /* the next tree gets a network namespace of its own */
     if (r < 0) {
         err_print_fd(&e, errfd);
         return 125;

@@ -22,6 +22,7 @@ struct run_options {
     const char *const *mounts;     /* --mount specs, NULL-terminated */
     const char *const *secret_deny; /* --secret-deny globs, NULL-terminated */
     const char *const *canaries;   /* --canary GUEST_PATHs, NULL-terminated; may be NULL */
+    const char *const *allow;      /* --allow HOST[:PORT], NULL-terminated */
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;

@@ -32,4 +32,8 @@ sys_handler sys_getdents64, sys_mkdir, sys_mkdirat, sys_rmdir, sys_unlink, sys_u
 /* sentry/sys_gate.c */
 sys_handler sys_denied, sys_ioctl, sys_prctl, sys_clone, sys_socket, sys_unlisted;
 
+/* sentry/sys_net.c */
+sys_handler sys_connect, sys_bind, sys_sendto, sys_getsockname, sys_getpeername,
+    sys_socket_create;
+
 #endif

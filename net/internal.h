@@ -1,0 +1,108 @@
+/* net/internal.h — what the files of net/ share: the session's network
+ * state, the grants, and the table of proxied connections. */
+#ifndef CORDON_NET_INTERNAL_H
+#define CORDON_NET_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "net/net.h"
+
+/* One egress grant: a host (name or address literal) and optionally a port. */
+struct grant {
+    char *label;        /* "--allow HOST" or "policy.json: egress[2]", for messages */
+    char *host;         /* lower case, no trailing dot */
+    uint16_t port;      /* 0: any */
+    bool literal;       /* host is an address: matched as is */
+    struct sockaddr_storage addr;   /* literal: the address (port 0) */
+    struct in_addr vaddr;           /* name: what the DNS answerer gives the guest */
+    char *up_host;      /* "upstream": where cordon really connects; NULL: host */
+    uint16_t up_port;   /* 0: the port the guest asked for */
+};
+
+/* A guest connection joined to the proxy, keyed by the guest socket's
+ * inode; the proxy finds it by the guest's local port when it accepts. */
+struct conn {
+    struct conn *next;
+    unsigned long ino;
+    int family;
+    uint16_t local_port;
+    bool taken;                     /* accepted by the proxy */
+    int guest, up;                  /* the relay's sockets, -1 before */
+    const struct grant *grant;
+    struct sockaddr_storage asked;  /* what the guest connected to */
+    socklen_t asked_len;
+};
+
+/* An AF_UNIX path socket: its VFS inode and the guest path it was bound at. */
+struct unix_name {
+    struct unix_name *next;
+    unsigned long ino;
+    char *path;
+};
+
+struct net {
+    struct grant *grants;
+    unsigned ngrants;
+    char sock_dir[108 - 24];        /* leaves room for "/<ino>" in sun_path */
+    bool verbose;
+
+    bool attached;
+    int attach_err;                 /* a failed attach is not retried */
+    int chan;                       /* to the helper inside the guest namespaces */
+    int listen4, listen6;           /* the proxy's listeners inside the guest netns */
+    struct sockaddr_in proxy4;
+    struct sockaddr_in6 proxy6;
+    int dns;                        /* the answerer's UDP socket */
+    int stop[2];                    /* closing stop[1] ends the threads */
+    pthread_t proxy_th, dns_th;
+    bool threads;
+
+    pthread_mutex_t lock;           /* conns and relays (shared with the proxy) */
+    pthread_cond_t idle;
+    struct conn *conns;
+    unsigned relays;
+    struct unix_name *unames;       /* session lock only */
+};
+
+/* The DNS answerer's address inside the guest netns. */
+#define NET_DNS_ADDR "127.0.0.53"
+/* Granted names resolve into 198.18.0.0/15 (RFC 2544: never routed). */
+#define NET_VADDR_BASE 0xc6120000u
+
+/* grant.c */
+int grants_load(struct net *n, const struct net_options *o, struct err *e);
+void grants_free(struct net *n);
+/* The grant admitting (address, port), or NULL. v4-mapped IPv6 counts as IPv4. */
+const struct grant *grant_match(const struct net *n, const struct sockaddr *sa);
+/* The address a granted name resolves to; false for names not granted. */
+bool grant_resolve(const struct net *n, const char *name, struct in_addr *out);
+/* Loopback or the unspecified address: the guest's own namespace. */
+bool sa_local(const struct sockaddr *sa);
+/* IPv4 of an AF_INET or v4-mapped AF_INET6 address, and its port. */
+bool sa_ipv4(const struct sockaddr *sa, struct in_addr *a, uint16_t *port);
+
+/* netns.c: the helper that makes sockets inside the guest's namespaces. */
+int netns_start(int userns, int netns, int *chan);
+int netns_socket(int chan, int domain, int type, int protocol);
+
+/* proxy.c */
+int proxy_start(struct net *n);
+/* Connects the guest socket to the proxy for `g`; -errno. */
+int proxy_join(struct net *n, int sock, const struct grant *g, const struct sockaddr *asked,
+               socklen_t len);
+void *proxy_main(void *arg);
+
+/* dns.c */
+void *dns_main(void *arg);
+
+/* socket.c: connect(2) as the guest would see it, without ever blocking
+ * the sentry for long. */
+int connect_now(int sock, const struct sockaddr *sa, socklen_t len);
+
+/* Formats an address "1.2.3.4:80", "[::1]:80", "unix:/path", into buf. */
+const char *sa_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,322 @@
+/* net/proxy.c — granted connections, joined to an upstream opened from the
+ * host side.
+ *
+ * The guest's socket is connected (by the sentry) to a listener the sentry
+ * owns inside the guest's network namespace; the proxy accepts it, knows
+ * the grant from the guest's local port, opens the upstream from the host's
+ * namespace and relays bytes both ways. The guest keeps a real TCP socket
+ * (its socket options keep working), and never learns the upstream's real
+ * address. Data path: one thread per connection with poll() and a 64 KiB
+ * buffer each way (the issue's io_uring data path is not built yet).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net/internal.h"
+#include "util/cleanup.h"
+
+#define UPSTREAM_CONNECT_MS 10000
+#define RELAY_BUF 65536
+
+static uint16_t local_port(int sock, int *family)
+{
+    struct sockaddr_storage ss;
+    socklen_t l = sizeof ss;
+    if (getsockname(sock, (struct sockaddr *)&ss, &l) < 0)
+        return 0;
+    *family = ss.ss_family;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+static void conn_drop(struct net *n, unsigned long ino)
+{
+    pthread_mutex_lock(&n->lock);
+    for (struct conn **p = &n->conns; *p; p = &(*p)->next)
+        if ((*p)->ino == ino && !(*p)->taken) {
+            struct conn *c = *p;
+            *p = c->next;
+            free(c);
+            break;
+        }
+    pthread_mutex_unlock(&n->lock);
+}
+
+int proxy_join(struct net *n, int sock, const struct grant *g, const struct sockaddr *asked,
+               socklen_t len)
+{
+    /* The proxy listener of the guest socket's own family: a v4-mapped
+     * address reaches the IPv4 listener through ::ffff:127.0.0.1. */
+    struct sockaddr_storage to = { 0 };
+    socklen_t tolen;
+    struct in_addr a4;
+    uint16_t port;
+    bool v4 = sa_ipv4(asked, &a4, &port);
+    if (asked->sa_family == AF_INET) {
+        memcpy(&to, &n->proxy4, sizeof n->proxy4);
+        tolen = sizeof n->proxy4;
+    } else {
+        struct sockaddr_in6 *in6 = (void *)&to;
+        if (v4) {
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = n->proxy4.sin_port;
+            in6->sin6_addr.s6_addr[10] = in6->sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&in6->sin6_addr.s6_addr[12], &n->proxy4.sin_addr, 4);
+        } else {
+            *in6 = n->proxy6;
+        }
+        tolen = sizeof *in6;
+    }
+    if ((v4 ? n->listen4 : n->listen6) < 0)
+        return -ENETUNREACH;
+    /* Bind first, so the proxy can never accept the connection before the
+     * table knows which grant it belongs to. */
+    int family = 0;
+    if (local_port(sock, &family) == 0) {
+        struct sockaddr_storage lo = to;
+        if (lo.ss_family == AF_INET)
+            ((struct sockaddr_in *)&lo)->sin_port = 0;
+        else
+            ((struct sockaddr_in6 *)&lo)->sin6_port = 0;
+        if (bind(sock, (struct sockaddr *)&lo, tolen) < 0)
+            return -errno;
+    }
+    struct stat st;
+    if (fstat(sock, &st) < 0)
+        return -errno;
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->ino = (unsigned long)st.st_ino;
+    c->guest = c->up = -1;
+    c->local_port = local_port(sock, &c->family);
+    c->grant = g;
+    memcpy(&c->asked, asked, len);
+    c->asked_len = len;
+    conn_drop(n, c->ino);   /* a socket connected twice keeps the last */
+    pthread_mutex_lock(&n->lock);
+    c->next = n->conns;
+    n->conns = c;
+    pthread_mutex_unlock(&n->lock);
+    int r = connect_now(sock, (struct sockaddr *)&to, tolen);
+    if (r < 0 && r != -EINPROGRESS)
+        conn_drop(n, c->ino);
+    return r;
+}
+
+/* Opens the upstream from the host side: a socket or -errno. */
+static int upstream_open(const struct grant *g, const struct sockaddr *asked)
+{
+    struct in_addr a4;
+    uint16_t port = 0;
+    if (!sa_ipv4(asked, &a4, &port))
+        port = ntohs(((const struct sockaddr_in6 *)asked)->sin6_port);
+    char service[8];
+    snprintf(service, sizeof service, "%u", g->up_port ? g->up_port : port);
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+    struct addrinfo *res;
+    int gai = getaddrinfo(g->up_host ? g->up_host : g->host, service, &hints, &res);
+    if (gai)
+        return -EHOSTUNREACH;
+    int r = -ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s < 0)
+            continue;
+        if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            struct pollfd p = { .fd = s, .events = POLLOUT };
+            int err = ETIMEDOUT;
+            socklen_t l = sizeof err;
+            if (poll(&p, 1, UPSTREAM_CONNECT_MS) == 1)
+                getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l);
+            if (err == 0) {
+                r = s;
+                break;
+            }
+            r = -err;
+        } else {
+            r = -errno;
+        }
+        close(s);
+    }
+    freeaddrinfo(res);
+    return r;
+}
+
+struct relay {
+    struct net *n;
+    struct conn *c;   /* its table entry, removed by the relay at its end */
+};
+
+/* Moves what is readable from `from` to `to`; false at EOF or error. */
+static bool pump(int from, int to, char *buf)
+{
+    ssize_t got = read(from, buf, RELAY_BUF);
+    if (got <= 0)
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    for (ssize_t off = 0; off < got;) {
+        ssize_t w = write(to, buf + off, (size_t)(got - off));
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                return false;
+            struct pollfd p = { .fd = to, .events = POLLOUT };
+            poll(&p, 1, -1);
+            continue;
+        }
+        off += w;
+    }
+    return true;
+}
+
+static void *relay_main(void *arg)
+{
+    struct relay *rl = arg;
+    struct net *n = rl->n;
+    struct conn *c = rl->c;
+    free(rl);
+    char where[160];
+    int up = upstream_open(c->grant, (struct sockaddr *)&c->asked);
+    if (up < 0) {
+        net_event(n, 0, "upstream failed",
+                  sa_format((struct sockaddr *)&c->asked, c->asked_len, where, sizeof where),
+                  -up);
+    } else {
+        pthread_mutex_lock(&n->lock);
+        c->up = up;
+        pthread_mutex_unlock(&n->lock);
+        char *bufs = malloc(2 * RELAY_BUF);
+        int fd[2] = { c->guest, up };
+        bool open_in[2] = { true, true };
+        while (bufs && (open_in[0] || open_in[1])) {
+            struct pollfd p[2] = { { .fd = open_in[0] ? fd[0] : -1, .events = POLLIN },
+                                   { .fd = open_in[1] ? fd[1] : -1, .events = POLLIN } };
+            if (poll(p, 2, -1) < 0 && errno != EINTR)
+                break;
+            for (int k = 0; k < 2; k++)
+                if (p[k].revents && !pump(fd[k], fd[!k], bufs + k * RELAY_BUF)) {
+                    open_in[k] = false;
+                    shutdown(fd[!k], SHUT_WR);
+                }
+        }
+        free(bufs);
+    }
+    pthread_mutex_lock(&n->lock);
+    for (struct conn **p = &n->conns; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    if (--n->relays == 0)
+        pthread_cond_broadcast(&n->idle);
+    pthread_mutex_unlock(&n->lock);
+    if (up >= 0)
+        close(up);
+    close(c->guest);
+    free(c);
+    return NULL;
+}
+
+/* Hands an accepted connection to a relay thread, or closes it when no
+ * grant is waiting for it. */
+static void accepted(struct net *n, int s)
+{
+    int family = 0;
+    struct sockaddr_storage peer;
+    socklen_t l = sizeof peer;
+    uint16_t port = 0;
+    if (getpeername(s, (struct sockaddr *)&peer, &l) == 0) {
+        family = peer.ss_family;
+        port = family == AF_INET ? ntohs(((struct sockaddr_in *)&peer)->sin_port)
+                                 : ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
+    }
+    struct relay *rl = calloc(1, sizeof *rl);
+    pthread_mutex_lock(&n->lock);
+    struct conn *c = n->conns;
+    for (; c; c = c->next)
+        if (!c->taken && c->local_port == port && c->family == family)
+            break;
+    if (c && rl) {
+        c->taken = true;
+        c->guest = s;
+        rl->c = c;
+        rl->n = n;
+        n->relays++;
+    }
+    pthread_mutex_unlock(&n->lock);
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (!c || !rl || pthread_create(&th, &at, relay_main, rl) != 0) {
+        if (c && rl) {
+            pthread_mutex_lock(&n->lock);
+            n->relays--;
+            c->taken = false;
+            c->guest = -1;
+            pthread_mutex_unlock(&n->lock);
+        }
+        free(rl);
+        close(s);
+    }
+    pthread_attr_destroy(&at);
+}
+
+void *proxy_main(void *arg)
+{
+    struct net *n = arg;
+    for (;;) {
+        struct pollfd p[3] = { { .fd = n->stop[0], .events = POLLIN },
+                               { .fd = n->listen4, .events = POLLIN },
+                               { .fd = n->listen6, .events = POLLIN } };
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents)
+            break;
+        for (int k = 1; k < 3; k++)
+            if (p[k].revents & POLLIN) {
+                int s = accept4(p[k].fd, NULL, NULL, SOCK_CLOEXEC);
+                if (s >= 0)
+                    accepted(n, s);
+            }
+    }
+    return NULL;
+}
+
+static int listener(struct net *n, int family, void *addr, socklen_t len)
+{
+    int s = netns_socket(n->chan, family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return s;
+    int one = 1;
+    if (family == AF_INET6)
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(s, addr, len) < 0 || listen(s, SOMAXCONN) < 0 || getsockname(s, addr, &len) < 0) {
+        int r = -errno;
+        close(s);
+        return r;
+    }
+    return s;
+}
+
+int proxy_start(struct net *n)
+{
+    n->proxy4 = (struct sockaddr_in){ .sin_family = AF_INET,
+                                      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    n->proxy6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    n->listen4 = listener(n, AF_INET, &n->proxy4, sizeof n->proxy4);
+    if (n->listen4 < 0)
+        return n->listen4;
+    /* IPv6 may be off in the guest's namespace: IPv6 grants then fail. */
+    n->listen6 = listener(n, AF_INET6, &n->proxy6, sizeof n->proxy6);
+    return 0;
+}

@@ -1,0 +1,248 @@
+/* The guest's network: its own loopback, default deny, grants through the
+ * sentry's proxy, the DNS answerer, AF_UNIX sockets in the VFS. Upstream
+ * servers are host sockets on 127.0.0.1 run by the test itself. */
+#include "tests/integration/harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+TestSuite(net, .timeout = 90);
+
+static const char *const VERBOSE[] = { "-v", NULL };
+
+/* A host listener on 127.0.0.1 (an ephemeral port). */
+static int host_listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t l = sizeof a;
+    cr_assert(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 8) == 0 &&
+              getsockname(s, (struct sockaddr *)&a, &l) == 0, "host listener: %m");
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* The upstream: answers each connection's first line with "upstream got LINE". */
+struct upstream {
+    int fd, served;
+    pthread_t th;
+};
+
+static void *upstream_main(void *arg)
+{
+    struct upstream *u = arg;
+    int c;
+    while ((c = accept(u->fd, NULL, NULL)) >= 0) {
+        char line[256], out[300];
+        ssize_t n = read(c, line, sizeof line - 1);
+        line[n > 0 ? n : 0] = 0;
+        int len = snprintf(out, sizeof out, "upstream got %s", line);
+        if (write(c, out, (size_t)len) == len)
+            u->served++;
+        close(c);
+    }
+    return NULL;
+}
+
+static int upstream_start(struct upstream *u)
+{
+    int port;
+    u->fd = host_listener(&port);
+    u->served = 0;
+    pthread_create(&u->th, NULL, upstream_main, u);
+    return port;
+}
+
+static void upstream_stop(struct upstream *u)
+{
+    shutdown(u->fd, SHUT_RDWR);
+    pthread_join(u->th, NULL);
+    close(u->fd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s: %m", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void python(struct run *r, const char *const *opts, const char *script)
+{
+    struct run_opts o = { .cordon_opts = opts };
+    run_guest(r, &o, ARGV("python3", "-c", script));
+}
+
+Test(net, guest_server_reachable_from_another_guest_process)
+{
+    RUN(r);
+    run_sh(&r, NULL,
+           "echo served > /tmp/x.txt\n"
+           "python3 -m http.server 8000 --bind 127.0.0.1 --directory /tmp >/dev/null 2>&1 &\n"
+           "python3 -c '\n"
+           "import time, urllib.request\n"
+           "for i in range(200):\n"
+           "    try:\n"
+           "        print(urllib.request.urlopen(\"http://127.0.0.1:8000/x.txt\").read().decode(), end=\"\"); break\n"
+           "    except OSError: time.sleep(0.05)\n"
+           "'\n"
+           "kill $!\n");
+    assert_run(&r, 0, "served\n");
+}
+
+Test(net, default_deny_is_enetunreach_with_an_audit_line)
+{
+    RUN(r);
+    python(&r, VERBOSE,
+           "import socket, errno\n"
+           "for kind, go in (('tcp', lambda: socket.create_connection(('203.0.113.9', 443))),\n"
+           "                 ('udp', lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('8.8.8.8', 53)))):\n"
+           "    try: go(); print(kind, 'connected')\n"
+           "    except OSError as e: print(kind, errno.errorcode[e.errno])\n");
+    assert_run(&r, 0, "tcp ENETUNREACH\nudp ENETUNREACH\n");
+    assert_contains(&r, err, "connect denied 203.0.113.9:443");
+    assert_contains(&r, err, "sendto denied 8.8.8.8:53");
+}
+
+Test(net, the_hosts_loopback_is_out_of_reach)
+{
+    int port;
+    int l = host_listener(&port);
+    char script[512];
+    snprintf(script, sizeof script,
+             "import socket, errno\n"
+             "try: socket.create_connection(('127.0.0.1', %d)); print('reached the host')\n"
+             "except OSError as e: print(errno.errorcode[e.errno])\n", port);
+    RUN(r);
+    python(&r, NULL, script);
+    assert_run(&r, 0, "ECONNREFUSED\n");
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    int c = accept(l, NULL, NULL);
+    cr_assert(c < 0 && errno == EAGAIN, "the host listener got a connection from the guest");
+    close(l);
+}
+
+Test(net, only_granted_names_resolve_and_nothing_is_forwarded)
+{
+    char tag[17], script[1024], want[128];
+    random_tag(tag);
+    snprintf(script, sizeof script,
+             "import socket\n"
+             "print(open('/etc/resolv.conf').read().split('nameserver ')[1].split()[0])\n"
+             "for name in ('%s.exfil.test', 'api.example.com'):\n"
+             "    try: print(socket.getaddrinfo(name, 443, socket.AF_INET)[0][4][0].startswith('198.18.'))\n"
+             "    except socket.gaierror as e: print(e.errno == socket.EAI_NONAME)\n", tag);
+    const char *const opts[] = { "-v", "--allow", "api.example.com", NULL };
+    RUN(r);
+    python(&r, opts, script);
+    assert_run(&r, 0, "127.0.0.53\nTrue\nTrue\n");
+    snprintf(want, sizeof want, "dns NXDOMAIN %s.exfil.test", tag);
+    assert_contains(&r, err, want);
+}
+
+Test(net, a_grant_reaches_its_upstream_through_the_proxy)
+{
+    struct upstream u;
+    int port = upstream_start(&u);
+    char tag[17], policy[64], text[512], script[1024], want[256];
+    random_tag(tag);
+    snprintf(policy, sizeof policy, "/tmp/cordon-net-%s.json", tag);
+    snprintf(text, sizeof text,
+             "{\"egress\": [{\"host\": \"api.test\", \"port\": 443, \"upstream\": \"127.0.0.1:%d\"},\n"
+             "              {\"host\": \"192.0.2.7\", \"upstream\": \"127.0.0.1:%d\"}]}\n",
+             port, port);
+    write_file(policy, text);
+    snprintf(script, sizeof script,
+             "import socket, errno\n"
+             "for host, port in (('api.test', 443), ('192.0.2.7', 8443), ('api.test', 80)):\n"
+             "    try:\n"
+             "        s = socket.create_connection((host, port))\n"
+             "        peer = s.getpeername()\n"
+             "        s.sendall(b'%s'); print(s.recv(100).decode(), peer[1], peer[0] == socket.gethostbyname(host))\n"
+             "    except OSError as e: print(host, port, errno.errorcode[e.errno])\n", tag);
+    const char *const opts[] = { "--policy", policy, NULL };
+    RUN(r);
+    python(&r, opts, script);
+    unlink(policy);
+    upstream_stop(&u);
+    snprintf(want, sizeof want,
+             "upstream got %s 443 True\nupstream got %s 8443 True\napi.test 80 ENETUNREACH\n",
+             tag, tag);
+    assert_run(&r, 0, want);
+    cr_assert_eq(u.served, 2, "upstream served %d connections, want 2", u.served);
+}
+
+Test(net, unix_path_sockets_live_in_the_vfs)
+{
+    char tag[17], script[2048], host[64];
+    random_tag(tag);
+    snprintf(script, sizeof script,
+             "import os, socket, stat, errno\n"
+             "p = '/tmp/s-%s'\n"
+             "srv = socket.socket(socket.AF_UNIX); srv.bind(p); srv.listen()\n"
+             "print(stat.S_ISSOCK(os.stat(p).st_mode), srv.getsockname() == p)\n"
+             "c = socket.socket(socket.AF_UNIX); c.connect(p); a, _ = srv.accept()\n"
+             "c.sendall(b'over unix'); print(a.recv(20).decode(), c.getpeername() == p)\n"
+             "open('/tmp/plain', 'w').close()\n"
+             "for target in ('/tmp/missing', '/tmp/plain', p):\n"
+             "    try:\n"
+             "        s = socket.socket(socket.AF_UNIX)\n"
+             "        (s.bind if target == p else s.connect)(target); print('ok')\n"
+             "    except OSError as e: print(errno.errorcode[e.errno])\n"
+             "ab = socket.socket(socket.AF_UNIX); ab.bind('\\0cordon-%s'); ab.listen()\n"
+             "d = socket.socket(socket.AF_UNIX); d.connect('\\0cordon-%s'); print('abstract ok')\n",
+             tag, tag, tag);
+    RUN(r);
+    python(&r, NULL, script);
+    assert_run(&r, 0, "True True\nover unix True\nENOENT\nECONNREFUSED\nEADDRINUSE\nabstract ok\n");
+    snprintf(host, sizeof host, "/tmp/s-%s", tag);
+    cr_assert(access(host, F_OK) != 0, "the guest's socket appeared on the host at %s", host);
+}
+
+Test(net, socket_families)
+{
+    RUN(r);
+    python(&r, NULL,
+           "import socket, errno\n"
+           "print(socket.if_nameindex())\n"
+           "for fam, typ, proto in ((socket.AF_NETLINK, socket.SOCK_RAW, 9),\n"
+           "                        (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),\n"
+           "                        (socket.AF_PACKET, socket.SOCK_RAW, 0)):\n"
+           "    try: socket.socket(fam, typ, proto); print('created')\n"
+           "    except OSError as e: print(errno.errorcode[e.errno])\n");
+    assert_run(&r, 0, "[(1, 'lo')]\nEAFNOSUPPORT\nEPERM\nEAFNOSUPPORT\n");
+}
+
+Test(net, grants_are_validated)
+{
+    RUN(a);
+    run_cordon_cli(&a, NULL, ARGV("run", "--allow", "example.com:99999", "--", "true"));
+    assert_status(&a, 2);
+    assert_contains(&a, err, "--allow example.com:99999: the port must be 1..65535");
+    RUN(b);
+    run_cordon_cli(&b, NULL, ARGV("run", "--allow", "127.0.0.1:8080", "--", "true"));
+    assert_status(&b, 2);
+    assert_contains(&b, err, "loopback is the guest's own");
+
+    char tag[17], policy[64];
+    random_tag(tag);
+    snprintf(policy, sizeof policy, "/tmp/cordon-net-%s.json", tag);
+    write_file(policy, "{\"egress\": [{\"host\": \"a.test\", \"port\": 70000}]}");
+    RUN(c);
+    run_cordon_cli(&c, NULL, ARGV("run", "--policy", policy, "--", "true"));
+    assert_status(&c, 125);
+    assert_contains(&c, err, "egress[0].port: expected 1..65535");
+    write_file(policy, "{\"egress\": [{\"host\": \"a.test\", \"http\": {}}]}");
+    RUN(d);
+    run_cordon_cli(&d, NULL, ARGV("run", "--policy", policy, "--", "true"));
+    unlink(policy);
+    assert_status(&d, 125);
+    assert_contains(&d, err, "egress[0].http: not supported yet");
+}
