@@ -182,9 +182,8 @@ static int build_etc(struct vfs *v, const struct vfs_options *o, struct err *e)
         r = n < (int)sizeof buf ? add_file(etc, "hosts", buf, (size_t)n, NULL) : -ENAMETOOLONG;
     }
     /* Names resolve from the files above, then from the sandbox's DNS
-     * answerer, which the network layer is to serve at this address; until
-     * then a lookup fails at once (nothing listens on the guest's loopback)
-     * instead of waiting for a host resolver it must not reach. */
+     * answerer, which the network layer serves at this address inside the
+     * guest's namespace (net/dns.c: granted names only, never forwarded). */
     static const char resolv[] = "# cordon: the sandbox's DNS answerer\n"
                                  "nameserver 127.0.0.53\n"
                                  "options edns0\n";

@@ -67,7 +67,8 @@ struct net {
     struct unix_name *unames;       /* session lock only */
 };
 
-/* The DNS answerer's address inside the guest netns. */
+/* The DNS answerer's address inside the guest netns: the nameserver of the
+ * /etc/resolv.conf that fs/rootfs.c synthesises. */
 #define NET_DNS_ADDR "127.0.0.53"
 /* Granted names resolve into 198.18.0.0/15 (RFC 2544: never routed). */
 #define NET_VADDR_BASE 0xc6120000u

@@ -13,13 +13,6 @@
 
 #include "net/internal.h"
 
-const char *net_resolv_conf(void)
-{
-    return "# cordon: the sentry answers; only granted names resolve\n"
-           "nameserver " NET_DNS_ADDR "\n"
-           "options attempts:1\n";
-}
-
 int net_create(const struct net_options *o, struct net **out, struct err *e)
 {
     struct net *n = calloc(1, sizeof *n);

@@ -56,9 +56,6 @@ void net_destroy(struct net *n);
 int net_attach(struct net *n, int userns, int netns);
 bool net_attached(const struct net *n);
 
-/* The text of the guest's /etc/resolv.conf: the answerer's address. */
-const char *net_resolv_conf(void);
-
 /* A guest socket (host copy `sock`) connecting to `sa`: carried out here
  * (loopback, the abstract AF_UNIX namespace, a grant through the proxy) or
  * refused, with the errno connect(2) documents. AF_UNIX path addresses
