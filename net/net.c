@@ -13,6 +13,19 @@
 
 #include "net/internal.h"
 
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+    }
+    rmdir(path);
+}
+
 int net_create(const struct net_options *o, struct net **out, struct err *e)
 {
     struct net *n = calloc(1, sizeof *n);
@@ -30,6 +43,9 @@ int net_create(const struct net_options *o, struct net **out, struct err *e)
         net_destroy(n);
         return err_set(e, ENAMETOOLONG, "net: socket directory %s", o->sock_dir);
     }
+    /* A directory of this pid's name is a dead session's (pids are unique
+     * among the living): its sockets are gone with it. */
+    remove_dir(o->sock_dir);
     if (mkdir(o->sock_dir, 0700) < 0) {
         err_set(e, errno, "net: socket directory %s", o->sock_dir);
         net_destroy(n);
@@ -38,19 +54,6 @@ int net_create(const struct net_options *o, struct net **out, struct err *e)
     strcpy(n->sock_dir, o->sock_dir);
     *out = n;
     return 0;
-}
-
-static void remove_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)))
-            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
-    }
-    rmdir(path);
 }
 
 static void close_fd(int *fd)
