@@ -4,11 +4,12 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd libcurl
+PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd libcurl libssl libcrypto
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libhttp-parser (net/http.c) ships no pkg-config file.
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS    := $(wildcard util/*.c platform/*.c sentry/*.c fs/*.c net/*.c serve/*.c)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "net/internal.h"
+#include "sentry/events.h"
 
 enum { QTYPE_A = 1, RCODE_FORMERR = 1, RCODE_NXDOMAIN = 3, RCODE_NOTIMP = 4 };
 
@@ -108,7 +109,9 @@ void *dns_main(void *arg)
         if (!len)
             continue;
         if (rcode == RCODE_NXDOMAIN)
-            net_event(n, 0, "dns NXDOMAIN", name, 0);
+            net_event(n, 0, NET_BLOCK, "dns NXDOMAIN", name, 0);
+        else if (name[0])
+            net_event(n, 0, NET_DNS, "dns granted", name, 0);
         sendto(n->dns, r, len, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
     }
     return NULL;

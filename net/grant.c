@@ -166,10 +166,6 @@ int net_allow_check(const char *text, struct err *e)
     return r;
 }
 
-/* Keys of an egress rule this build does not enforce yet. Accepting them
- * silently would let a policy believe requests are inspected. */
-static const char *const NOT_YET[] = { "tls", "upstream_ca", "http", NULL };
-
 static int egress_rule(struct net *n, const char *file, size_t k, struct json_object *rule,
                        struct err *e)
 {
@@ -177,7 +173,8 @@ static int egress_rule(struct net *n, const char *file, size_t k, struct json_ob
     snprintf(label, sizeof label, "policy %s: egress[%zu]", file, k);
     if (!json_object_is_type(rule, json_type_object))
         return err_set(e, 0, "%s: expected an object", label);
-    struct json_object *host = NULL, *port = NULL, *up = NULL;
+    struct json_object *host = NULL, *port = NULL, *up = NULL, *http = NULL, *tls = NULL,
+                       *ca = NULL;
     json_object_object_foreach(rule, key, val) {
         if (!strcmp(key, "host")) {
             host = val;
@@ -185,11 +182,13 @@ static int egress_rule(struct net *n, const char *file, size_t k, struct json_ob
             port = val;
         } else if (!strcmp(key, "upstream")) {
             up = val;
+        } else if (!strcmp(key, "http")) {
+            http = val;
+        } else if (!strcmp(key, "tls")) {
+            tls = val;
+        } else if (!strcmp(key, "upstream_ca")) {
+            ca = val;
         } else {
-            for (const char *const *ny = NOT_YET; *ny; ny++)
-                if (!strcmp(*ny, key))
-                    return err_set(e, 0, "%s.%s: not supported yet (only raw TCP grants: "
-                                   "host, port, upstream)", label, key);
             return err_set(e, 0, "%s: unknown key \"%s\"", label, key);
         }
     }
@@ -215,6 +214,22 @@ static int egress_rule(struct net *n, const char *file, size_t k, struct json_ob
             return err_set(e, ENOMEM, "%s", label);
         g->up_port = (uint16_t)uport;
     }
+    if (http && http_rules_parse(http, label, &g->http, e) < 0)
+        return -1;
+    if (tls) {
+        if (!json_object_is_type(tls, json_type_string) ||
+            strcmp(json_object_get_string(tls), "intercept"))
+            return err_set(e, 0, "%s.tls: expected \"intercept\"", label);
+        g->intercept = true;
+    }
+    if (ca) {
+        if (!g->intercept)
+            return err_set(e, 0, "%s.upstream_ca: needs \"tls\": \"intercept\"", label);
+        if (!json_object_is_type(ca, json_type_string) || !json_object_get_string_len(ca))
+            return err_set(e, 0, "%s.upstream_ca: expected a file name", label);
+        if (!(g->upstream_ca = strdup(json_object_get_string(ca))))
+            return err_set(e, ENOMEM, "%s", label);
+    }
     return 0;
 }
 
@@ -231,6 +246,14 @@ int grants_load(struct net *n, const struct net_options *o, struct err *e)
         for (size_t k = 0; k < json_object_array_length(egress); k++)
             if (egress_rule(n, file, k, json_object_array_get_idx(egress, k), e) < 0)
                 return -1;
+    }
+    for (unsigned k = 0; k < n->ngrants; k++) {
+        if (!n->grants[k].intercept)
+            continue;
+        if (!n->ca && tls_start(n, e) < 0)
+            return -1;
+        if (tls_grant(n, &n->grants[k], e) < 0)
+            return -1;
     }
     /* One address per distinct name, shared by its grants. */
     for (unsigned k = 0; k < n->ngrants; k++) {
@@ -252,6 +275,8 @@ void grants_free(struct net *n)
         free(n->grants[k].label);
         free(n->grants[k].host);
         free(n->grants[k].up_host);
+        http_rules_free(n->grants[k].http);
+        tls_grant_free(&n->grants[k]);
     }
     free(n->grants);
     n->grants = NULL;

@@ -4,6 +4,7 @@
 #define CORDON_NET_INTERNAL_H
 
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/un.h>
@@ -20,6 +21,11 @@ struct grant {
     struct in_addr vaddr;           /* name: what the DNS answerer gives the guest */
     char *up_host;      /* "upstream": where cordon really connects; NULL: host */
     uint16_t up_port;   /* 0: the port the guest asked for */
+    struct http_rules *http;   /* "http": every request inspected; NULL: raw bytes */
+    bool intercept;            /* "tls": "intercept" */
+    char *upstream_ca;         /* "upstream_ca": PEM file; NULL: the host's store */
+    SSL_CTX *guest_ctx;        /* intercept: serves the leaf for host to the guest */
+    SSL_CTX *up_ctx;           /* intercept: verifies the upstream */
 };
 
 /* A guest connection joined to the proxy, keyed by the guest socket's
@@ -65,6 +71,10 @@ struct net {
     struct conn *conns;
     unsigned relays;
     struct unix_name *unames;       /* session lock only */
+
+    EVP_PKEY *ca_key, *leaf_key;    /* TLS interception: the session's CA */
+    X509 *ca;
+    char *ca_pem;
 };
 
 /* The DNS answerer's address inside the guest netns: the nameserver of the
@@ -98,6 +108,40 @@ void *proxy_main(void *arg);
 
 /* dns.c */
 void *dns_main(void *arg);
+
+/* http.c: a growable byte buffer, the rules of a grant's "http" section,
+ * and one connection's request stream. */
+struct buf {
+    char *data;
+    size_t len, cap;
+};
+int buf_put(struct buf *b, const void *data, size_t len);
+struct http_rules;
+struct http_flow;
+int http_rules_parse(struct json_object *http, const char *label, struct http_rules **out,
+                     struct err *e);
+void http_rules_free(struct http_rules *r);
+/* `allowed` is told each request line that passes (for events). */
+struct http_flow *http_flow_new(const struct http_rules *r,
+                                void (*allowed)(void *ctx, const char *line), void *ctx);
+void http_flow_free(struct http_flow *f);
+/* Feeds what the guest sent; appends to out what may go upstream. 0: go
+ * on; 1: the current request is refused (*why); -1: not HTTP/1.1 (*why).
+ * *line is the request line, for events. */
+int http_flow_feed(struct http_flow *f, const char *data, size_t len, struct buf *out,
+                   const char **why, const char **line);
+/* The response a refused request gets: JSON with the reason. */
+int http_refusal(struct buf *out, int status, const char *why, const char *line);
+
+/* tls.c */
+int tls_start(struct net *n, struct err *e);
+void tls_stop(struct net *n);
+int tls_grant(struct net *n, struct grant *g, struct err *e);
+void tls_grant_free(struct grant *g);
+/* Handshakes on a blocking socket: the guest's side with the grant's leaf,
+ * the upstream's verified for the grant's host (*why on failure). */
+SSL *tls_accept(const struct grant *g, int fd);
+SSL *tls_connect(const struct grant *g, int fd, const char **why);
 
 /* socket.c: connect(2) as the guest would see it, without ever blocking
  * the sentry for long. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/internal.h"
+#include "sentry/events.h"
 
 static void remove_dir(const char *path)
 {
@@ -113,6 +114,7 @@ void net_destroy(struct net *n)
     if (n->sock_dir[0])
         remove_dir(n->sock_dir);
     grants_free(n);
+    tls_stop(n);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->idle);
     free(n);
@@ -163,9 +165,13 @@ int net_attach(struct net *n, int userns, int netns)
     return 0;
 }
 
-void net_event(struct net *n, pid_t tid, const char *what, const char *detail, int err)
+void net_event(struct net *n, pid_t tid, int op, const char *what, const char *detail, int err)
 {
-    if (!n->verbose)
+    char reason[160];
+    snprintf(reason, sizeof reason, "%s%s%s", what, err ? ": " : "", err ? strerrorname_np(err) : "");
+    struct event_net ev = { .host = detail, .reason = reason };
+    event_net(NULL, (enum event_net_op)op, &ev);
+    if (!n->verbose || op == NET_DNS)   /* granted lookups: events only */
         return;
     if (err)
         fprintf(stderr, "cordon: audit: net: %s %s pid %d -> %s\n", what, detail, (int)tid,

@@ -84,7 +84,20 @@ int net_sockname(struct net *n, int sock, bool peer, struct sockaddr_storage *ou
  * made inside the guest's namespace: a host fd, or -errno. */
 int net_socket(struct net *n, int domain, int type, int protocol);
 
-/* The one place network decisions are reported (audit line under -v). */
-void net_event(struct net *n, pid_t tid, const char *what, const char *detail, int err);
+/* The session CA's certificate (PEM) when a grant intercepts TLS, for the
+ * guest's trust store; NULL otherwise. */
+const char *net_ca_pem(const struct net *n);
+/* Where the session writes the guest's CA bundle (the host's bundle plus
+ * the session CA), and the environment that points TLS clients at it
+ * (OpenSSL, python requests, curl): NULL-terminated, empty when no grant
+ * intercepts. */
+#define NET_CA_DIR "/etc/cordon"
+#define NET_CA_BUNDLE NET_CA_DIR "/ca-certificates.crt"
+const char *const *net_guest_env(const struct net *n);
+
+/* The one place network decisions are reported: an event of the session's
+ * stream (sentry/events.h: `op` is its kind, `detail` the host or address,
+ * `what` and err the reason) and, under -v, a line on stderr. */
+void net_event(struct net *n, pid_t tid, int op, const char *what, const char *detail, int err);
 
 #endif

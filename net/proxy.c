@@ -19,7 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "net/internal.h"
+#include "sentry/events.h"
+#include <openssl/err.h>
+
 #include "util/cleanup.h"
 
 #define UPSTREAM_CONNECT_MS 10000
@@ -158,24 +163,221 @@ struct relay {
     struct conn *c;   /* its table entry, removed by the relay at its end */
 };
 
-/* Moves what is readable from `from` to `to`; false at EOF or error. */
-static bool pump(int from, int to, char *buf)
+/* One side of a relay: a socket, and its TLS when the grant intercepts.
+ * Both sockets are non-blocking once their handshakes are done: a TLS
+ * record that carries no data (a session ticket) must not park the relay
+ * in SSL_read while the other side waits for it. */
+struct io {
+    int fd;
+    SSL *ssl;
+};
+
+static void io_nonblock(struct io *io)
 {
-    ssize_t got = read(from, buf, RELAY_BUF);
-    if (got <= 0)
-        return got < 0 && (errno == EAGAIN || errno == EINTR);
-    for (ssize_t off = 0; off < got;) {
-        ssize_t w = write(to, buf + off, (size_t)(got - off));
-        if (w < 0) {
-            if (errno != EAGAIN && errno != EINTR)
+    fcntl(io->fd, F_SETFL, fcntl(io->fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* > 0 bytes, 0 at the end, -1 with errno (EAGAIN: nothing yet). */
+static ssize_t io_read(struct io *io, char *buf, size_t len)
+{
+    if (!io->ssl)
+        return read(io->fd, buf, len);
+    int r = SSL_read(io->ssl, buf, (int)len);
+    if (r > 0)
+        return r;
+    int err = SSL_get_error(io->ssl, r);
+    ERR_clear_error();
+    if (err == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ? EAGAIN : EIO;
+    return -1;
+}
+
+/* Waits until fd can take more (or, TLS renegotiating, has more). */
+static void io_wait(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    poll(&p, 1, -1);
+}
+
+static bool io_write_all(struct io *io, const char *buf, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        if (io->ssl) {
+            int w = SSL_write(io->ssl, buf + off, (int)(len - off));
+            if (w > 0) {
+                off += (size_t)w;
+                continue;
+            }
+            int err = SSL_get_error(io->ssl, w);
+            ERR_clear_error();
+            if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ)
                 return false;
-            struct pollfd p = { .fd = to, .events = POLLOUT };
-            poll(&p, 1, -1);
+            io_wait(io->fd, err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN);
             continue;
         }
-        off += w;
+        ssize_t w = write(io->fd, buf + off, len - off);
+        if (w >= 0)
+            off += (size_t)w;
+        else if (errno == EAGAIN)
+            io_wait(io->fd, POLLOUT);
+        else if (errno != EINTR)
+            return false;
     }
     return true;
+}
+
+/* Ends what flows into this side (TLS: close_notify first). */
+static void io_end(struct io *io)
+{
+    if (io->ssl)
+        SSL_shutdown(io->ssl);
+    shutdown(io->fd, SHUT_WR);
+    ERR_clear_error();
+}
+
+/* Data already decrypted and waiting: poll(2) cannot see it. */
+static bool io_pending(struct io *io)
+{
+    return io->ssl && SSL_has_pending(io->ssl);
+}
+
+/* Polls both sides, counting TLS data held inside OpenSSL as readable. */
+static int io_poll(struct io io[2], const bool want[2], bool ready[2])
+{
+    struct pollfd p[2];
+    bool pending = false;
+    for (int k = 0; k < 2; k++) {
+        p[k] = (struct pollfd){ .fd = want[k] ? io[k].fd : -1, .events = POLLIN };
+        pending |= want[k] && io_pending(&io[k]);
+    }
+    if (poll(p, 2, pending ? 0 : -1) < 0 && errno != EINTR)
+        return -1;
+    for (int k = 0; k < 2; k++)
+        ready[k] = want[k] && (p[k].revents || io_pending(&io[k]));
+    return 0;
+}
+
+/* Moves what is readable from `from` to `to`; false at EOF or error. */
+static bool pump(struct io *from, struct io *to, char *buf)
+{
+    ssize_t got = io_read(from, buf, RELAY_BUF);
+    if (got <= 0)
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    return io_write_all(to, buf, (size_t)got);
+}
+
+/* Opens the upstream (and its TLS) for the relay: 0, or -1 with *why. */
+static int open_for(struct net *n, struct conn *c, struct io *up, const char **why)
+{
+    char where[160];
+    int fd = upstream_open(c->grant, (struct sockaddr *)&c->asked);
+    if (fd < 0) {
+        *why = "the upstream cannot be reached";
+        net_event(n, 0, NET_BLOCK, "upstream failed",
+                  sa_format((struct sockaddr *)&c->asked, c->asked_len, where, sizeof where), -fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    pthread_mutex_lock(&n->lock);
+    c->up = fd;
+    pthread_mutex_unlock(&n->lock);
+    up->fd = fd;
+    if (c->grant->intercept && !(up->ssl = tls_connect(c->grant, fd, why))) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s (%s): %s", c->grant->host, c->grant->label, *why);
+        net_event(n, 0, NET_BLOCK, "upstream TLS refused", detail, 0);
+        return -1;
+    }
+    io_nonblock(up);
+    return 0;
+}
+
+/* Bytes both ways, untouched (decrypted and re-encrypted when the grant
+ * intercepts TLS). */
+static void relay_raw(struct net *n, struct conn *c, struct io io[2], char *bufs)
+{
+    const char *why;
+    if (open_for(n, c, &io[1], &why) < 0)
+        return;
+    bool open_in[2] = { true, true }, ready[2];
+    while ((open_in[0] || open_in[1]) && io_poll(io, open_in, ready) == 0)
+        for (int k = 0; k < 2; k++)
+            if (ready[k] && !pump(&io[k], &io[!k], bufs + k * RELAY_BUF)) {
+                open_in[k] = false;
+                io_end(&io[!k]);
+            }
+}
+
+struct http_ctx {
+    struct net *n;
+    struct conn *c;
+};
+
+static void http_allowed(void *arg, const char *line)
+{
+    struct http_ctx *x = arg;
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s (%s)", line, x->c->grant->label);
+    net_event(x->n, 0, NET_HTTP, "http allowed", detail, 0);
+}
+
+/* A grant with "http" rules: requests are parsed, judged one by one and
+ * re-serialised upstream; the upstream is opened at the first request that
+ * passes, so a refused first request never reaches it. A refused request
+ * ends the connection: the responses to the requests before it are let
+ * through first, then the refusal. */
+static void relay_http(struct net *n, struct conn *c, struct io io[2], char *bufs)
+{
+    struct http_ctx ctx = { n, c };
+    struct http_flow *f = http_flow_new(c->grant->http, http_allowed, &ctx);
+    struct buf out = { 0 }, refusal = { 0 };
+    bool want[2] = { true, false }, ready[2];
+    while (f && (want[0] || want[1]) && io_poll(io, want, ready) == 0) {
+        if (ready[1] && !pump(&io[1], &io[0], bufs + RELAY_BUF)) {
+            want[1] = false;
+            if (!refusal.len)
+                io_end(&io[0]);
+        }
+        if (!ready[0])
+            continue;
+        ssize_t got = io_read(&io[0], bufs, RELAY_BUF);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (got <= 0) {
+            want[0] = false;
+            if (io[1].fd >= 0)
+                io_end(&io[1]);
+            continue;
+        }
+        const char *why = NULL, *line = "";
+        int v = http_flow_feed(f, bufs, (size_t)got, &out, &why, &line);
+        if (out.len && io[1].fd < 0) {
+            const char *fail;
+            if (open_for(n, c, &io[1], &fail) < 0) {
+                http_refusal(&refusal, 502, fail, line);
+                break;
+            }
+            want[1] = true;
+        }
+        if (out.len && !io_write_all(&io[1], out.data, out.len))
+            break;
+        out.len = 0;
+        if (v != 0) {
+            char detail[600];
+            snprintf(detail, sizeof detail, "%s (%s): %s", line, c->grant->label, why);
+            net_event(n, 0, NET_BLOCK, v > 0 ? "http blocked" : "http malformed", detail, 0);
+            http_refusal(&refusal, v > 0 ? 403 : 400, why, line);
+            want[0] = false;
+            if (io[1].fd >= 0)
+                io_end(&io[1]);
+        }
+    }
+    if (refusal.len)
+        io_write_all(&io[0], refusal.data, refusal.len);
+    free(out.data);
+    free(refusal.data);
+    http_flow_free(f);
 }
 
 static void *relay_main(void *arg)
@@ -184,32 +386,21 @@ static void *relay_main(void *arg)
     struct net *n = rl->n;
     struct conn *c = rl->c;
     free(rl);
-    char where[160];
-    int up = upstream_open(c->grant, (struct sockaddr *)&c->asked);
-    if (up < 0) {
-        net_event(n, 0, "upstream failed",
-                  sa_format((struct sockaddr *)&c->asked, c->asked_len, where, sizeof where),
-                  -up);
-    } else {
-        pthread_mutex_lock(&n->lock);
-        c->up = up;
-        pthread_mutex_unlock(&n->lock);
-        char *bufs = malloc(2 * RELAY_BUF);
-        int fd[2] = { c->guest, up };
-        bool open_in[2] = { true, true };
-        while (bufs && (open_in[0] || open_in[1])) {
-            struct pollfd p[2] = { { .fd = open_in[0] ? fd[0] : -1, .events = POLLIN },
-                                   { .fd = open_in[1] ? fd[1] : -1, .events = POLLIN } };
-            if (poll(p, 2, -1) < 0 && errno != EINTR)
-                break;
-            for (int k = 0; k < 2; k++)
-                if (p[k].revents && !pump(fd[k], fd[!k], bufs + k * RELAY_BUF)) {
-                    open_in[k] = false;
-                    shutdown(fd[!k], SHUT_WR);
-                }
-        }
-        free(bufs);
+    char *bufs = malloc(2 * RELAY_BUF);
+    struct io io[2] = { { c->guest, NULL }, { -1, NULL } };
+    bool shaken = bufs && (!c->grant->intercept || (io[0].ssl = tls_accept(c->grant, c->guest)));
+    if (bufs && !shaken)
+        net_event(n, 0, NET_BLOCK, "guest TLS handshake failed", c->grant->host, 0);
+    if (shaken) {
+        io_nonblock(&io[0]);
+        if (c->grant->http)
+            relay_http(n, c, io, bufs);
+        else
+            relay_raw(n, c, io, bufs);
     }
+    free(bufs);
+    for (int k = 0; k < 2; k++)
+        SSL_free(io[k].ssl);
     pthread_mutex_lock(&n->lock);
     for (struct conn **p = &n->conns; *p; p = &(*p)->next)
         if (*p == c) {
@@ -219,8 +410,8 @@ static void *relay_main(void *arg)
     if (--n->relays == 0)
         pthread_cond_broadcast(&n->idle);
     pthread_mutex_unlock(&n->lock);
-    if (up >= 0)
-        close(up);
+    if (c->up >= 0)
+        close(c->up);
     close(c->guest);
     free(c);
     return NULL;

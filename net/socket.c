@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "net/internal.h"
+#include "sentry/events.h"
 
 /* A connect that does not complete at once (a full backlog, a lost SYN on
  * loopback) waits this long on the sentry's single dispatch thread. */
@@ -135,23 +136,26 @@ int net_connect(struct net *n, pid_t tid, int sock, const struct sockaddr *sa, s
     case V_LOCAL:
         return connect_now(sock, sa, len);
     case V_SENTRY:
-        net_event(n, tid, "connect denied (the sentry's proxy)",
+        net_event(n, tid, NET_BLOCK, "connect denied (the sentry's proxy)",
                   sa_format(sa, len, where, sizeof where), ECONNREFUSED);
         return -ECONNREFUSED;
     case V_GRANT:
         if (sock_type(sock) == SOCK_STREAM) {
             int r = proxy_join(n, sock, g, sa, len);
+            bool ok = r == 0 || r == -EINPROGRESS;   /* a non-blocking socket's */
             char detail[400];
             snprintf(detail, sizeof detail, "%s (%s)", sa_format(sa, len, where, sizeof where),
                      g->label);
-            net_event(n, tid, r == 0 ? "connect granted" : "connect to grant failed", detail, -r);
+            net_event(n, tid, ok ? NET_CONNECT : NET_BLOCK, ok ? "connect granted" : "connect to grant failed", detail,
+                      ok ? 0 : -r);
             return r;
         }
         break;   /* grants are TCP */
     case V_DENY:
         break;
     }
-    net_event(n, tid, "connect denied", sa_format(sa, len, where, sizeof where), ENETUNREACH);
+    net_event(n, tid, NET_BLOCK, "connect denied", sa_format(sa, len, where, sizeof where),
+              ENETUNREACH);
     return -ENETUNREACH;
 }
 
@@ -165,7 +169,7 @@ ssize_t net_sendto(struct net *n, pid_t tid, int sock, const void *buf, size_t l
         /* A stream socket ignores the address, except that TCP Fast Open
          * would connect with it behind the sentry's back. */
         if (flags & MSG_FASTOPEN) {
-            net_event(n, tid, "sendto denied (TCP Fast Open)",
+            net_event(n, tid, NET_BLOCK, "sendto denied (TCP Fast Open)",
                       sa_format(sa, salen, where, sizeof where), EOPNOTSUPP);
             return -EOPNOTSUPP;
         }
@@ -176,7 +180,8 @@ ssize_t net_sendto(struct net *n, pid_t tid, int sock, const void *buf, size_t l
         enum verdict v = judge(n, sa, salen, &g);
         if (v != V_LOCAL) {
             int err = v == V_SENTRY ? ECONNREFUSED : ENETUNREACH;
-            net_event(n, tid, "sendto denied", sa_format(sa, salen, where, sizeof where), err);
+            net_event(n, tid, NET_BLOCK, "sendto denied", sa_format(sa, salen, where, sizeof where),
+                      err);
             return -err;
         }
     }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,17 +55,21 @@ static const char *env_get(const char *const *env, const char *name)
     return NULL;
 }
 
-/* The guest's clean environment: defaults, then --env (which may override). */
-static char **build_env(const char *const *extra_env)
+/* The guest's clean environment: defaults (with what the network layer
+ * adds, such as the CA bundle for TLS interception), then --env (which may
+ * override). */
+static char **build_env(const char *const *extra_env, const char *const *net_env)
 {
     static char term[256];
     const char *t = getenv("TERM");
     snprintf(term, sizeof term, "TERM=%s", t && *t ? t : "dumb");
-    const char *defaults[] = {
+    const char *defaults[16] = {
         "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/user", "USER=user",
         "LOGNAME=user", "LANG=C.UTF-8", term,
     };
-    size_t nd = sizeof defaults / sizeof *defaults, ne = 0;
+    size_t nd = 6, ne = 0;
+    for (; *net_env && nd < sizeof defaults / sizeof *defaults; net_env++)
+        defaults[nd++] = *net_env;
     while (extra_env && extra_env[ne])
         ne++;
     char **env = calloc(nd + ne + 1, sizeof *env);
@@ -180,6 +185,31 @@ void session_remove_leftovers(pid_t pid)
     cgroup_destroy(path);
 }
 
+/* TLS interception: the guest trusts the host's CAs and the session's.
+ * The host's /etc/ssl is the runtime's, so the bundle goes beside it and
+ * the environment (net_guest_env) points TLS clients at it. */
+static int write_ca_bundle(struct session *s, const char *ca, struct err *e)
+{
+    static const struct fs_cred root = { 0, 0 };
+    int fd, r = vfs_mkdirat(s->vfs, vfs_root(s->vfs), NET_CA_DIR, 0755, &root);
+    if (r == 0)
+        r = vfs_openat(s->vfs, vfs_root(s->vfs), NET_CA_BUNDLE, O_CREAT | O_WRONLY | O_EXCL, 0644,
+                       &root, &fd);
+    if (r < 0)
+        return err_set(e, -r, "fs: %s", NET_CA_BUNDLE);
+    _cleanup_close_ int out = fd;
+    _cleanup_close_ int host = open("/etc/ssl/certs/ca-certificates.crt", O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    ssize_t n;
+    while (host >= 0 && (n = read(host, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            return err_set(e, errno, "fs: %s", NET_CA_BUNDLE);
+    size_t len = strlen(ca);
+    if (write(out, ca, len) != (ssize_t)len)
+        return err_set(e, errno, "fs: %s", NET_CA_BUNDLE);
+    return 0;
+}
+
 /* The network layer, with its AF_UNIX socket directory beside the exec
  * cache; fs/rootfs.c's /etc/resolv.conf names its DNS answerer. */
 static int start_net(struct session *s, const struct run_options *o, struct err *e)
@@ -189,7 +219,10 @@ static int start_net(struct session *s, const struct run_options *o, struct err 
     snprintf(dir, sizeof dir, "%s/net-%d", base, (int)getpid());
     struct net_options no = { .allow = o->allow, .policy = s->policy, .sock_dir = dir,
                               .verbose = o->verbose };
-    return net_create(&no, &s->net, e);
+    if (net_create(&no, &s->net, e) < 0)
+        return -1;
+    const char *ca = net_ca_pem(s->net);
+    return ca ? write_ca_bundle(s, ca, e) : 0;
 }
 
 unsigned session_clean_stale(void)
@@ -337,7 +370,7 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
     if (s->initial_cwd)
         inode_put(s->initial_cwd);
     s->initial_cwd = dir;
-    _cleanup_free_ char **env = build_env(x->extra_env);
+    _cleanup_free_ char **env = build_env(x->extra_env, net_guest_env(s->net));
     if (!env)
         return fail(errfd, "%s", "out of memory", 125);
     static char exec_path[PATH_MAX];

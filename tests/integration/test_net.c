@@ -239,10 +239,10 @@ Test(net, grants_are_validated)
     run_cordon_cli(&c, NULL, ARGV("run", "--policy", policy, "--", "true"));
     assert_status(&c, 125);
     assert_contains(&c, err, "egress[0].port: expected 1..65535");
-    write_file(policy, "{\"egress\": [{\"host\": \"a.test\", \"http\": {}}]}");
+    write_file(policy, "{\"egress\": [{\"host\": \"a.test\", \"tls\": \"passthrough\"}]}");
     RUN(d);
     run_cordon_cli(&d, NULL, ARGV("run", "--policy", policy, "--", "true"));
     unlink(policy);
     assert_status(&d, 125);
-    assert_contains(&d, err, "egress[0].http: not supported yet");
+    assert_contains(&d, err, "egress[0].tls: expected \"intercept\"");
 }
