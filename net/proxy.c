@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,14 @@ static void accepted(struct net *n, int s)
 void *proxy_main(void *arg)
 {
     struct net *n = arg;
+    /* A write to a guest or an upstream that hung up must be EPIPE for
+     * this relay, not SIGPIPE for the whole sentry (OpenSSL writes with
+     * write(2), so MSG_NOSIGNAL cannot cover it). The relay threads
+     * inherit the mask; the guest never does (it is not forked from here). */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
     for (;;) {
         struct pollfd p[3] = { { .fd = n->stop[0], .events = POLLIN },
                                { .fd = n->listen4, .events = POLLIN },
