@@ -213,6 +213,8 @@ bool ovl_lower(const struct inode *i);
 bool ovl_whiteout(const struct dentry *d);
 int ovl_copy_up(struct inode *i, bool data);
 int ovl_may_move(struct inode *i);
+/* The layer a change to i lands in: the runtime's go to memory. */
+enum layer ovl_upper_layer(const struct inode *i);
 int ovl_check_empty(struct inode *dir);
 bool ovl_lower_has(struct inode *dir, const char *name);
 /* The lower directory of dir opened for reading its names; NULL with

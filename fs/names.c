@@ -20,6 +20,8 @@ int names_create(struct walker *w, struct nameparent *np, mode_t mode, const cha
                  struct inode **out)
 {
     int r = perm_may_create(np->dir, w->c);
+    if (r == 0)
+        r = ovl_copy_up(np->dir, true);
     if (r < 0)
         return r;
     if (np->dir->layer == LAYER_MOUNT)
@@ -49,8 +51,7 @@ int names_create(struct walker *w, struct nameparent *np, mode_t mode, const cha
 }
 
 /* For calls that create a name, in the order of the kernel's
- * filename_create(): EEXIST, then a trailing slash on a non-directory, then
- * the read-only layer. */
+ * filename_create(): EEXIST, then a trailing slash on a non-directory. */
 static int check_absent(struct walker *w, struct nameparent *np, bool dir)
 {
     if (np->type != LAST_NORM)
@@ -67,7 +68,7 @@ static int check_absent(struct walker *w, struct nameparent *np, bool dir)
         return -EROFS;
     if (np->dir->layer == LAYER_MOUNT)
         return mount_may_name(np->dir, np->name, np->len);
-    return ovl_copy_up(np->dir, true);
+    return 0;
 }
 
 static int create_at(struct vfs *v, struct inode *start, const char *path, mode_t mode,
@@ -210,12 +211,7 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
 {
     if (mount_crossing(op->dir, np->dir))
         return -EXDEV;
-    int r = ovl_copy_up(op->dir, true);
-    if (r == 0)
-        r = ovl_copy_up(np->dir, true);
-    if (r < 0)
-        return r;
-    if (op->dir->layer != np->dir->layer)
+    if (ovl_upper_layer(op->dir) != ovl_upper_layer(np->dir))
         return -EXDEV;
     if (op->type != LAST_NORM)
         return -EBUSY;
@@ -224,7 +220,7 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
     if (mount_readonly(op->dir))
         return -EROFS;
     struct inode *old, *new;
-    r = namei_child(w, op, &old);
+    int r = namei_child(w, op, &old);
     if (r < 0)
         return r;
     r = namei_child(w, np, &new);
@@ -233,6 +229,10 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
     else if (r < 0)
         return r;
     r = rename_check(op, old, np, new, flags, w->c);
+    if (r == 0)
+        r = ovl_copy_up(op->dir, true);
+    if (r == 0)
+        r = ovl_copy_up(np->dir, true);
     if (r != 0)
         return r < 0 ? r : 0;
     if (op->dir->layer == LAYER_MOUNT)
@@ -300,9 +300,7 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
         r = check_absent(&nw, &np, false);
         if (r == 0 && mount_crossing(old, np.dir))
             r = -EXDEV;
-        if (r == 0 && !S_ISDIR(old->mode))
-            r = ovl_copy_up(old, true);
-        if (r == 0 && old->layer != np.dir->layer)
+        if (r == 0 && ovl_upper_layer(old) != ovl_upper_layer(np.dir))
             r = -EXDEV;
         if (r == 0 && !may_hardlink(old, c))
             r = -EPERM;
@@ -310,6 +308,10 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
             r = perm_may_create(np.dir, c);
         if (r == 0 && S_ISDIR(old->mode))
             r = -EPERM;
+        if (r == 0)
+            r = ovl_copy_up(np.dir, true);
+        if (r == 0)
+            r = ovl_copy_up(old, true);
         if (r == 0)
             r = np.dir->layer == LAYER_MOUNT ? mount_link(old, &np)
                                              : mem_link(np.dir, np.name, np.len, old);

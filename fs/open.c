@@ -83,13 +83,10 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
         }
         r = namei_child(w, &np, &i);
         if (r == -ENOENT) {
-            if (np.dir->layer == LAYER_MOUNT) {
+            if (np.dir->layer == LAYER_MOUNT)
                 r = mount_open_create(w, &np, flags, mode, out, fd);
-            } else {
-                r = ovl_copy_up(np.dir, true);
-                if (r == 0)
-                    r = names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
-            }
+            else
+                r = names_create(w, &np, S_IFREG | (mode & 07777), NULL, out);
             *created = r == 0;
             break;
         }

@@ -123,6 +123,11 @@ int ovl_copy_up(struct inode *i, bool data)
     return 0;
 }
 
+enum layer ovl_upper_layer(const struct inode *i)
+{
+    return i->layer == LAYER_HOST ? LAYER_MEM : i->layer;
+}
+
 int ovl_may_move(struct inode *i)
 {
     return ovl_lower(i) ? -EXDEV : ovl_copy_up(i, true);

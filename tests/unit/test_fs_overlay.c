@@ -249,6 +249,22 @@ Test(fs_overlay, inode_quota)
     close(fd);
 }
 
+Test(fs_overlay, refused_changes_copy_nothing_up)
+{
+    struct err e = {0};
+    cr_assert_eq(vfs_set_quota(v, 0, 1, &e), 0, "%s", e.msg);
+    /* Each would copy /usr and its directory up if it went through. */
+    cr_assert_eq(xmkdir("/usr/local/x", 0755, &user), -EACCES);
+    cr_assert_eq(xopen("/usr/bin/new", O_CREAT | O_WRONLY, 0644, &user), -EACCES);
+    cr_assert_eq(xunlink("/usr/bin/env", 0, &user), -EACCES);
+    cr_assert_eq(xrename("/usr/bin/env", "/usr/bin/env2", 0, &user), -EACCES);
+    cr_assert_eq(vfs_linkat(v, vfs_root(v), "/usr/bin/env", vfs_root(v), "/usr/bin/e", false, &user),
+                 -EPERM);
+    cr_assert_eq(vfs_chmodat(v, vfs_root(v), "/usr/bin/env", 0777, 0, &user), -EPERM);
+    cr_assert_eq(xopen("/usr/bin/env", O_WRONLY, 0, &user), -EACCES);
+    cr_assert_eq(xmkdir("/tmp/a", 0755, &user), 0, "a refused change used the quota");
+}
+
 Test(fs_overlay, disk_quota)
 {
     struct err e = {0};
