@@ -158,6 +158,7 @@ struct vfs {
     struct secrets *secrets;
     void (*on_secret)(void *ctx, const char *guest_path);
     void *secret_ctx;
+    char *host_root;            /* vfs_options.host_root, or NULL */
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)

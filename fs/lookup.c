@@ -100,6 +100,12 @@ ssize_t vfs_getdents(struct vfs *v, struct inode *dir, int64_t *pos, void *buf, 
 
 int vfs_host_path(struct vfs *v, struct inode *i, char *buf, size_t size)
 {
-    (void)v;
-    return layer_on_host(i->layer) ? host_path(i, buf, size) : -EXDEV;
+    if (!layer_on_host(i->layer))
+        return -EXDEV;
+    int r = host_path(i, buf, size);
+    /* The guest's native root is host_root: its paths lack the prefix. */
+    size_t n = v->host_root ? strlen(v->host_root) : 0;
+    if (r == 0 && n && !strncmp(buf, v->host_root, n) && buf[n] == '/')
+        memmove(buf, buf + n, strlen(buf + n) + 1);
+    return r;
 }

@@ -156,7 +156,7 @@ static int build_etc(struct vfs *v, const struct vfs_options *o, struct err *e)
         if (synthesised(*n))
             continue;
         char host[PATH_MAX];
-        snprintf(host, sizeof host, "/etc/%s", *n);
+        snprintf(host, sizeof host, "%s/etc/%s", o->host_root ? o->host_root : "", *n);
         if (add_host(v, etc, *n, host, true, e) < 0)
             return -1;
     }
@@ -235,7 +235,9 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
     struct inode *dir;
     const char *last;
     for (const char *const *p = o->runtime; p && *p; p++) {
-        if (rootfs_parents(v, *p, &dir, &last, e) < 0 || add_host(v, dir, last, *p, false, e) < 0)
+        char host[PATH_MAX];
+        snprintf(host, sizeof host, "%s%s", o->host_root ? o->host_root : "", *p);
+        if (rootfs_parents(v, *p, &dir, &last, e) < 0 || add_host(v, dir, last, host, false, e) < 0)
             return -1;
     }
     if (build_etc(v, o, e) < 0 || build_dev(v, e) < 0)
@@ -250,6 +252,10 @@ static int build(struct vfs *v, const struct vfs_options *o, struct err *e)
         return err_set(e, -pr, "fs: /proc");
     static const char *const tmps[] = {"/tmp", "/var/tmp"};
     for (size_t k = 0; k < 2; k++) {
+        /* An image's own /var stays its own (the overlay makes it writable). */
+        struct dentry *var = k ? dcache_find(v->root, "var", 3) : NULL;
+        if (var && var->child->layer != LAYER_MEM)
+            continue;
         int r = rootfs_parents(v, tmps[k], &dir, &last, e);
         if (r == 0 && (r = subdir(dir, last, strlen(last), 01777, 0, 0, &dir)) < 0)
             err_set(e, -r, "fs: %s", tmps[k]);
@@ -274,6 +280,10 @@ int vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e)
     v->host_gid = getgid();
     v->guest_uid = o->guest_uid;
     v->guest_gid = o->guest_gid;
+    if (o->host_root && !(v->host_root = strdup(o->host_root))) {
+        free(v);
+        return err_set(e, ENOMEM, "fs: allocating the session tree");
+    }
     int r = mem_new(v, S_IFDIR | 0755, 0, 0, &v->root);
     if (r == 0 && !(v->whiteout = inode_alloc(v, LAYER_MEM, S_IFCHR, 0, 0)))
         r = -ENOMEM;
@@ -301,6 +311,7 @@ void vfs_destroy(struct vfs *v)
     while (v->all)
         inode_free(v->all);
     quota_free(v);
+    free(v->host_root);
     free(v->htab);
     free(v);
 }

@@ -47,6 +47,9 @@ struct vfs_options {
      * instead from the fields below, resolv.conf (the sandbox DNS address)
      * and nsswitch.conf (files only, then dns) always. NULL-terminated. */
     const char *const *etc;
+    /* Host directory the runtime and etc paths above are taken from (an OCI
+     * bundle's rootfs: its /usr is the guest's /usr); NULL: the host's /. */
+    const char *host_root;
     uid_t guest_uid;          /* 1000 */
     gid_t guest_gid;          /* 1000 */
     const char *user_name;    /* "user" */

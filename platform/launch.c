@@ -135,16 +135,18 @@ static void build_root(const struct init_args *a)
     char target[MAX_RUNTIME][256];
     unsigned n = 0;
     for (const char *const *r = a->spec->runtime; *r && n < MAX_RUNTIME; r++, n++) {
+        char host[4096];
+        snprintf(host, sizeof host, "%s%s", a->spec->host_root ? a->spec->host_root : "", *r);
         src[n] = -1;
-        if (lstat(*r, &st[n]) < 0) {
+        if (lstat(host, &st[n]) < 0) {
             st[n].st_mode = 0;
         } else if (S_ISLNK(st[n].st_mode)) {
-            ssize_t len = readlink(*r, target[n], sizeof target[n] - 1);
+            ssize_t len = readlink(host, target[n], sizeof target[n] - 1);
             if (len < 0)
                 init_fail(a, errno, "readlink of a runtime symlink");
             target[n][len] = '\0';
         } else if (S_ISDIR(st[n].st_mode)) {
-            src[n] = open_source(a, *r);
+            src[n] = open_source(a, host);
         }
     }
     int cache = open_source(a, a->spec->exec_cache);

@@ -125,6 +125,7 @@ struct launch_spec {
     const char *const *envp;   /* guest environment */
     const char *exec_path;     /* guest path execve'd first (resolved by the sentry) */
     const char *const *runtime;/* host dirs/symlinks bound read-only at the same path */
+    const char *host_root;     /* runtime sources are under it (OCI rootfs); NULL: / */
     const char *exec_cache;    /* host dir bound read-only at EXEC_CACHE_GUEST_DIR */
     const char *hostname;
     uid_t guest_uid;

@@ -8,6 +8,7 @@
 
 #include "net/net.h"
 #include "sentry/ctl.h"
+#include "sentry/oci.h"
 #include "sentry/session.h"
 #include "sentry/workspace.h"
 #include "serve/serve.h"
@@ -19,6 +20,8 @@ static const char USAGE[] =
     "usage: cordon run [OPTIONS] -- PROGRAM [ARGS...]\n"
     "       cordon serve --listen ADDR --tokens FILE [OPTIONS]  (see cordon serve --help)\n"
     "       cordon session create|exec|put|get|rm|ls --server ADDR ...  (cordon session --help)\n"
+    "       cordon [--root DIR] [--log FILE] create|start|run|state|kill|delete|ps|spec|features\n"
+    "              (an OCI runtime with runc's command line; README \"OCI runtime\")\n"
     "\n"
     "Runs PROGRAM in a sandbox: every system call is judged by a seccomp filter,\n"
     "and every file it sees comes from a per-session in-memory filesystem laid\n"
@@ -257,6 +260,8 @@ int main(int argc, char **argv)
         printf("cordon %s\n", VERSION);
         return 0;
     }
+    if (oci_wants(argc, argv))
+        return cmd_oci(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1, -1);
     if (argc >= 2 && !strcmp(argv[1], "session"))

@@ -17,6 +17,7 @@
 
 #include "fs/vfs.h"
 #include "platform/platform.h"
+#include "sentry/image.h"
 #include "sentry/events.h"
 #include "sentry/policy.h"
 
@@ -68,6 +69,8 @@ struct session {
     pid_t init_host;                /* host pid of the guest tree's init, once /proc looked */
     const char *hostname;           /* the guest's */
     struct net *net;                /* the network layer (net/net.h) */
+    const char *host_root;          /* OCI rootfs the runtime comes from; NULL: host's / */
+    struct image_layout image;      /* its runtime and /etc lists */
     bool verbose;
 };
 

@@ -285,9 +285,20 @@ struct session *session_create(const struct run_options *o)
 
     struct vfs_options vo = {
         .runtime = RUNTIME, .etc = ETC, .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
-        .user_name = "user", .home = "/home/user", .hostname = "cordon",
+        .user_name = "user", .home = "/home/user",
+        .hostname = o->hostname ? o->hostname : "cordon",
     };
     struct err e = { 0 };
+    if (o->rootfs) {
+        if (image_layout(o->rootfs, &s->image, &e) < 0) {
+            err_print(&e);
+            session_destroy(s);
+            return NULL;
+        }
+        s->runtime = vo.runtime = s->image.runtime;
+        vo.etc = s->image.etc;
+        s->host_root = vo.host_root = o->rootfs;
+    }
     if ((o->policy && policy_load(o->policy, &s->policy, &e) < 0) ||
         vfs_create(&vo, &s->vfs, &e) < 0 ||
         ((o->disk || o->inodes) && vfs_set_quota(s->vfs, o->disk, o->inodes, &e) < 0) ||
@@ -353,6 +364,7 @@ void session_destroy(struct session *s)
         vfs_destroy(s->vfs);
     if (s->policy)
         policy_free(s->policy);
+    image_layout_free(&s->image);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -387,8 +399,8 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
     bool cgroup = s->memory || s->pids;
     struct launch_spec spec = {
         .platform = s->platform, .argv = x->argv, .envp = (const char *const *)env,
-        .exec_path = exec_path, .runtime = RUNTIME, .exec_cache = s->exec_cache,
-        .hostname = "cordon", .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
+        .exec_path = exec_path, .runtime = s->runtime, .host_root = s->host_root,
+        .exec_cache = s->exec_cache, .hostname = s->hostname, .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
         .host_uid = s->host_uid, .host_gid = s->host_gid, .table = rows,
         .table_len = SYSCALL_MAX, .cgroup_name = cgroup ? cgname : NULL,
         .memory_limit = s->memory, .pids_limit = s->pids, .verbose = s->verbose,

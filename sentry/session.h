@@ -32,6 +32,9 @@ struct run_options {
     enum platform_kind platform;   /* PLATFORM_AUTO: what the kernel supports best */
     bool verbose;
     bool root;                     /* --root: PROGRAM runs as the guest's uid 0 */
+    const char *rootfs;            /* OCI bundle rootfs: the runtime layer instead of the
+                                      host's /usr (sentry/image.h); NULL: the host's */
+    const char *hostname;          /* the guest's; NULL: "cordon" */
 };
 
 struct session;
