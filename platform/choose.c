@@ -6,6 +6,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <string.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -70,4 +71,15 @@ const char *platform_name(enum platform_kind k)
         break;
     }
     return "auto";
+}
+
+int platform_parse(const char *name, enum platform_kind *out)
+{
+    static const enum platform_kind all[] = { PLATFORM_AUTO, PLATFORM_SECCOMP, PLATFORM_PTRACE };
+    for (size_t k = 0; k < sizeof all / sizeof *all; k++)
+        if (!strcmp(name, platform_name(all[k]))) {
+            *out = all[k];
+            return 0;
+        }
+    return -1;
 }

@@ -118,6 +118,8 @@ enum platform_kind {
  * concrete platform, or -1 with *e saying what is missing. */
 int platform_choose(enum platform_kind want, enum platform_kind *got, struct err *e);
 const char *platform_name(enum platform_kind k);
+/* The platform a user named (auto, seccomp, ptrace): 0, or -1 if unknown. */
+int platform_parse(const char *name, enum platform_kind *out);
 
 struct launch_spec {
     enum platform_kind platform;   /* concrete: seccomp or ptrace */

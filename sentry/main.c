@@ -148,13 +148,7 @@ static int cmd_run(int argc, char **argv, int ctl)
                 return usage_error("--pids: not a positive count: %s", optarg);
             break;
         case OPT_PLATFORM:
-            if (!strcmp(optarg, "auto"))
-                o.platform = PLATFORM_AUTO;
-            else if (!strcmp(optarg, "seccomp"))
-                o.platform = PLATFORM_SECCOMP;
-            else if (!strcmp(optarg, "ptrace"))
-                o.platform = PLATFORM_PTRACE;
-            else
+            if (platform_parse(optarg, &o.platform) < 0)
                 return usage_error("--platform: unknown platform '%s' (auto, seccomp or ptrace)",
                                    optarg);
             break;

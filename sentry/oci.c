@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,7 +39,7 @@
 
 static const char OCI_USAGE[] =
     "usage: cordon [--root DIR] [--log FILE] [--log-format text|json] [--systemd-cgroup]\n"
-    "              COMMAND [OPTIONS] [ID]\n"
+    "              [--platform auto|seccomp|ptrace] COMMAND [OPTIONS] [ID]\n"
     "OCI runtime commands (runc's command line):\n"
     "  spec [--bundle DIR]                        write a default config.json\n"
     "  features                                   what this runtime supports (JSON)\n"
@@ -56,6 +58,7 @@ static struct {
     const char *root;
     FILE *log;
     bool json;
+    enum platform_kind platform;
 } g;
 
 static void timestamp(char *buf, size_t size)
@@ -177,6 +180,33 @@ static void remove_state(const char *id)
     rmdir(path);
 }
 
+/* Where the image root is bound in the sentry's own mount namespace. */
+static void image_mountpoint(char *buf, size_t size, pid_t pid)
+{
+    snprintf(buf, size, "%s/image-%d", geteuid() == 0 ? "/run/cordon" : g.root, (int)pid);
+}
+
+/* The guest's init (in its own user namespace) must reach the image's
+ * directories to bind them, but a runtime's rootfs usually lies below
+ * directories only root may search (/var/lib/containers/storage is
+ * 0700). As root, the sentry binds the rootfs at a path all may search,
+ * in a mount namespace of its own: nobody else sees the mount and it goes
+ * away with the sentry. */
+static int reachable_root(struct oci_config *cfg, struct err *e)
+{
+    static char dir[PATH_MAX];
+    if (geteuid() != 0)
+        return 0;
+    image_mountpoint(dir, sizeof dir, getpid());
+    if ((mkdir("/run/cordon", 0711) < 0 && errno != EEXIST) || mkdir(dir, 0711) < 0)
+        return err_set(e, errno, "image mountpoint %s", dir);
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount(cfg->rootfs, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return err_set(e, errno, "binding the image root %s at %s", cfg->rootfs, dir);
+    cfg->run.rootfs = dir;
+    return 0;
+}
+
 /* The container's sentry: sets the session up, says so on `ready`, waits
  * for `start`, runs the program and exits with its status. */
 static __attribute__((noreturn)) void container_main(struct oci_config *cfg, const char *fifo,
@@ -196,6 +226,11 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
             fclose(f);
         }
     }
+    struct err e = { 0 };
+    if (reachable_root(cfg, &e) < 0) {
+        err_print(&e);
+        _exit(125);
+    }
     struct session *s = session_create(&cfg->run);
     /* Read-write, so the FIFO has a reader from now on (start fails with
      * ENXIO only once this process is gone) and the read below blocks
@@ -213,6 +248,10 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
                               .cwd = cfg->run.cwd };
     int status = session_exec(s, &x, NULL);
     session_destroy(s);
+    char dir[PATH_MAX];
+    image_mountpoint(dir, sizeof dir, getpid());
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
     _exit(status);
 }
 
@@ -230,9 +269,11 @@ static int mkdir_p(const char *dir)
     return mkdir(buf, 0711) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* `create`: 0 with *out the container's pid, or 1 (reported). */
+/* `create`: 0 with *out the container's pid, or 1 (reported). A detached
+ * container gets a session of its own: it outlives the command that made
+ * it, and its caller's process group may be killed when that ends. */
 static int container_create(const char *id, const char *bundle_arg, const char *pid_file,
-                            pid_t *out)
+                            bool detached, pid_t *out)
 {
     char bundle[PATH_MAX], dir[PATH_MAX], fifo[PATH_MAX];
     if (valid_id(id))
@@ -245,6 +286,7 @@ static int container_create(const char *id, const char *bundle_arg, const char *
         oci_config_free(&cfg);
         return oci_error("%s%s%s", e.msg, e.code ? ": " : "", e.code ? strerror(e.code) : "");
     }
+    cfg.run.platform = g.platform;
     int r = mkdir_p(g.root);
     state_path(dir, sizeof dir, id, NULL);
     if (r < 0 || mkdir(dir, 0700) < 0) {
@@ -264,6 +306,8 @@ static int container_create(const char *id, const char *bundle_arg, const char *
     pid_t pid = fork();
     if (pid == 0) {
         close(ready[0]);
+        if (detached)
+            setsid();
         container_main(&cfg, fifo, ready[1]);
     }
     close(ready[1]);
@@ -374,7 +418,8 @@ static int cmd_create(int argc, char **argv)
     struct create_opts o = { 0 };
     const char *id;
     pid_t pid;
-    return parse_create(argc, argv, &o, &id) ? 1 : container_create(id, o.bundle, o.pid_file, &pid);
+    return parse_create(argc, argv, &o, &id) ? 1
+                                              : container_create(id, o.bundle, o.pid_file, true, &pid);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -382,7 +427,8 @@ static int cmd_run(int argc, char **argv)
     struct create_opts o = { 0 };
     const char *id;
     pid_t pid;
-    if (parse_create(argc, argv, &o, &id) || container_create(id, o.bundle, o.pid_file, &pid))
+    if (parse_create(argc, argv, &o, &id) ||
+        container_create(id, o.bundle, o.pid_file, o.detach, &pid))
         return 1;
     if (container_start(id)) {
         kill(pid, SIGKILL);
@@ -496,8 +542,12 @@ static int cmd_delete(int argc, char **argv)
     }
     /* What a sentry killed with SIGKILL left, unless its pid is reused. */
     if (!r && c.pid > 0 && (!strcmp(c.status, "running") || !strcmp(c.status, "created") ||
-                            kill(c.pid, 0) < 0))
+                            kill(c.pid, 0) < 0)) {
+        char dir[PATH_MAX];
         session_remove_leftovers(c.pid);
+        image_mountpoint(dir, sizeof dir, c.pid);
+        rmdir(dir);   /* the mount went with the sentry's namespace */
+    }
     if (!r)
         remove_state(id);
     container_done(&c);
@@ -598,7 +648,7 @@ static const struct {
 };
 
 static const char *const GLOBAL_ARG[] = { "--root", "--log", "--log-format", "--criu",
-                                          "--rootless", NULL };
+                                          "--rootless", "--platform", NULL };
 static const char *const GLOBAL_FLAG[] = { "--systemd-cgroup", "--debug", NULL };
 
 /* Whether arg is one of list, as "--name" or "--name=v" (*value: v or NULL). */
@@ -663,6 +713,8 @@ int cmd_oci(int argc, char **argv)
             g.json = !strcmp(v, "json");
         else if (!strncmp(name, "--log", 5))
             log = v;
+        else if (!strncmp(name, "--platform", 10) && platform_parse(v, &g.platform) < 0)
+            return oci_error("--platform: auto, seccomp or ptrace, not %s", v);
     }
     if (log && !(g.log = fopen(log, "ae")))
         return oci_error("--log %s: %s", log, strerror(errno));

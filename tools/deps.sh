@@ -4,7 +4,7 @@
 # Runs on every `make`; costs one dpkg query when everything is there.
 set -eu
 need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libjson-c-dev libhttp-parser-dev libssl-dev libarchive-dev libmicrohttpd-dev libcurl4-openssl-dev
-    libcriterion-dev python3 coreutils libpython3.11-testsuite python3-venv git}
+    libcriterion-dev python3 coreutils libpython3.11-testsuite python3-venv git busybox-static}
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

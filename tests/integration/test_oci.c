@@ -1,0 +1,287 @@
+/* cordon as an OCI runtime, driven the way podman and containerd drive
+ * runc: a bundle (busybox-static as the image's rootfs + config.json)
+ * built here, then create/start/state/kill/delete and run. */
+#include "tests/integration/harness.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+TestSuite(oci, .timeout = 60);
+
+#define BUSYBOX "/bin/busybox"
+
+struct bundle {
+    char dir[64];         /* the bundle */
+    char root[96];        /* --root state dir */
+    char log[96];
+    char platform[32];    /* "--platform=NAME" or "" */
+};
+
+static void write_config(struct bundle *b, const char *args_json, const char *extra_json);
+
+/* A bundle whose rootfs holds busybox and a few applets; skips the test
+ * (saying why) without busybox-static. */
+static void make_bundle(struct bundle *b, const char *args_json, const char *extra_json)
+{
+    if (access(BUSYBOX, X_OK) != 0)
+        cr_skip_test("no " BUSYBOX " (Debian package busybox-static) to build the image from");
+    snprintf(b->dir, sizeof b->dir, "/tmp/cordon-oci-test-XXXXXX");
+    cr_assert(mkdtemp(b->dir));
+    snprintf(b->root, sizeof b->root, "%s/state", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/log.json", b->dir);
+    const char *p = platform_under_test();
+    snprintf(b->platform, sizeof b->platform, "--platform=%s", p ? p : "auto");
+    char script[2048];
+    snprintf(script, sizeof script,
+             "set -e; cd %s; mkdir -p rootfs/bin rootfs/etc rootfs/var/tmp; cp " BUSYBOX
+             " rootfs/bin/; for a in sh echo cat ls sleep id hostname test; do "
+             "ln -s busybox rootfs/bin/$a; done; echo image > rootfs/etc/motd; "
+             "chmod 1777 rootfs/var/tmp",
+             b->dir);
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("/bin/sh", "-c", script));
+    assert_status(&r, 0);
+    write_config(b, args_json, extra_json);
+}
+
+static void write_config(struct bundle *b, const char *args_json, const char *extra_json)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/config.json", b->dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f,
+            "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+            "\"hostname\":\"ocitest\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
+            "\"args\":%s,\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"},"
+            "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}]%s}",
+            args_json, extra_json ? extra_json : "");
+    fclose(f);
+}
+
+static void remove_bundle(struct bundle *b)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", b->dir);
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("/bin/sh", "-c", cmd));
+}
+
+/* `cordon --root R --log L --log-format json --platform P CMD ARGS...`;
+ * detached: with stdio on /dev/null, since a created container's sentry
+ * outlives the command and keeps the stdio it was given (as runc's). */
+static void oci_run(struct run *r, struct bundle *b, const char *const args[], bool detached)
+{
+    const char *argv[40] = { "/bin/sh", "-c", detached ? "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1"
+                                                        : "exec \"$0\" \"$@\"",
+                             cordon_path(), "--root", b->root, "--log", b->log, "--log-format",
+                             "json", b->platform };
+    size_t n = 11;
+    for (size_t k = 0; args[k] && n < 39; k++)
+        argv[n++] = args[k];
+    argv[n] = NULL;
+    run_cmd(r, NULL, argv);
+}
+
+static void oci(struct run *r, struct bundle *b, const char *const args[])
+{
+    oci_run(r, b, args, false);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+Test(oci, run_gives_the_programs_exit_code_stdout_and_stderr)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\",\"-c\",\"echo out; echo err >&2; hostname; exit 7\"]", NULL);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c1"));
+    assert_run(&r, 7, "out\nocitest\n");
+    assert_contains(&r, err, "err");
+    /* run deletes the container when it ends */
+    RUN(s);
+    oci(&s, &b, ARGV("state", "c1"));
+    assert_status(&s, 1);
+    remove_bundle(&b);
+}
+
+Test(oci, writes_stay_in_memory_and_never_reach_the_image)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\",\"-c\",\"cat /etc/motd; echo changed > /etc/motd; "
+                    "echo new > /bin/added; echo t > /var/tmp/t; cat /etc/motd /bin/added /var/tmp/t\"]",
+                NULL);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c2"));
+    assert_run(&r, 0, "image\nchanged\nnew\nt\n");
+    char path[128];
+    snprintf(path, sizeof path, "%s/rootfs/etc/motd", b.dir);
+    char *motd = slurp(path);
+    cr_assert_str_eq(motd, "image\n", "the image's /etc/motd was changed");
+    free(motd);
+    snprintf(path, sizeof path, "%s/rootfs/bin/added", b.dir);
+    cr_assert(access(path, F_OK) != 0, "a file written in the container appeared in the image");
+    snprintf(path, sizeof path, "%s/rootfs/var/tmp/t", b.dir);
+    cr_assert(access(path, F_OK) != 0, "a file written in the container appeared in the image");
+    remove_bundle(&b);
+}
+
+Test(oci, the_host_is_not_visible_only_the_image)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\",\"-c\",\"for p in /usr/bin/python3 /etc/shadow /work /root; do "
+                    "test -e $p && echo visible $p; done; ls /bin/busybox\"]", NULL);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c3"));
+    assert_run(&r, 0, "/bin/busybox\n");
+    remove_bundle(&b);
+}
+
+static char *state_of(struct bundle *b, const char *id)
+{
+    RUN(r);
+    oci(&r, b, ARGV("state", id));
+    assert_status(&r, 0);
+    return strdup(r.out);
+}
+
+static bool wait_status(struct bundle *b, const char *id, const char *status)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\"status\":\"%s\"", status);
+    for (int k = 0; k < 300; k++) {
+        char *s = state_of(b, id);
+        bool ok = strstr(s, want) != NULL;
+        free(s);
+        if (ok)
+            return true;
+        nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+    }
+    return false;
+}
+
+Test(oci, create_start_state_kill_delete)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sleep\",\"30\"]", ",\"annotations\":{\"team\":\"a\"}");
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "%s/pid", b.dir);
+    RUN(c);
+    oci_run(&c, &b, ARGV("create", "--bundle", b.dir, "--pid-file", pidfile, "c4"), true);
+    assert_run(&c, 0, "");
+    char *pid = slurp(pidfile);
+    cr_assert(pid && atoi(pid) > 0, "no pid in --pid-file");
+    char *st = state_of(&b, "c4");
+    char want[64];
+    snprintf(want, sizeof want, "\"pid\":%d", atoi(pid));
+    cr_assert(strstr(st, "\"status\":\"created\"") && strstr(st, want) &&
+                  strstr(st, "\"id\":\"c4\"") && strstr(st, "\"team\":\"a\"") &&
+                  strstr(st, "\"ociVersion\"") && strstr(st, b.dir),
+              "state of a created container:\n%s", st);
+    free(st);
+    RUN(s);
+    oci(&s, &b, ARGV("start", "c4"));
+    assert_status(&s, 0);
+    cr_assert(wait_status(&b, "c4", "running"));
+    RUN(again);
+    oci(&again, &b, ARGV("start", "c4"));
+    assert_status(&again, 1);
+    RUN(busy);
+    oci(&busy, &b, ARGV("delete", "c4"));
+    assert_status(&busy, 1);
+    assert_contains(&busy, err, "not stopped");
+    RUN(ps);
+    oci(&ps, &b, ARGV("ps", "--format", "json", "c4"));
+    assert_status(&ps, 0);
+    cr_assert(strstr(ps.out, pid), "ps lacks the container's pid %s" RUN_CONTEXT, pid, RUN_CONTEXT_ARGS(&ps));
+    RUN(k);
+    oci(&k, &b, ARGV("kill", "c4", "KILL"));
+    assert_status(&k, 0);
+    cr_assert(wait_status(&b, "c4", "stopped"));
+    RUN(d);
+    oci(&d, &b, ARGV("delete", "c4"));
+    assert_status(&d, 0);
+    RUN(gone);
+    oci(&gone, &b, ARGV("state", "c4"));
+    assert_status(&gone, 1);
+    char *log = slurp(b.log);
+    cr_assert(log && strstr(log, "{\"level\":\"error\",\"msg\":\"container does not exist: c4\""),
+              "no runc-style error line in --log:\n%s", log ? log : "(none)");
+    free(log);
+    free(pid);
+    remove_bundle(&b);
+}
+
+Test(oci, unsupported_fields_are_refused_with_a_log_line)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\"]", ",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}");
+    RUN(r);
+    oci(&r, &b, ARGV("create", "--bundle", b.dir, "c5"));
+    assert_status(&r, 1);
+    assert_contains(&r, err, "linux.sysctl");
+    char *log = slurp(b.log);
+    cr_assert(log && strstr(log, "\"level\":\"error\"") && strstr(log, "linux.sysctl") &&
+                  strstr(log, "\"time\":\""),
+              "no error line naming the field in --log:\n%s", log ? log : "(none)");
+    free(log);
+    RUN(s);
+    oci(&s, &b, ARGV("state", "c5"));
+    assert_status(&s, 1);
+    remove_bundle(&b);
+}
+
+Test(oci, spec_writes_a_config_that_runs)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"true\"]", NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/config.json", b.dir);
+    unlink(path);
+    RUN(s);
+    oci(&s, &b, ARGV("spec", "--bundle", b.dir));
+    assert_status(&s, 0);
+    RUN(again);
+    oci(&again, &b, ARGV("spec", "--bundle", b.dir));
+    assert_status(&again, 1);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c6"));   /* sh, stdin /dev/null */
+    assert_run(&r, 0, "");
+    RUN(f);
+    oci(&f, &b, ARGV("features"));
+    assert_status(&f, 0);
+    assert_contains(&f, out, "\"ociVersionMax\"");
+    remove_bundle(&b);
+}
+
+Test(oci, events_annotation_streams_the_containers_events)
+{
+    struct bundle b;
+    char ann[256], path[128];
+    make_bundle(&b, "[\"true\"]", NULL);
+    snprintf(ann, sizeof ann, ",\"annotations\":{\"dev.cordon.events\":\"%s/events.jsonl\"}", b.dir);
+    write_config(&b, "[\"sh\",\"-c\",\"echo hi\"]", ann);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c7"));
+    assert_run(&r, 0, "hi\n");
+    snprintf(path, sizeof path, "%s/events.jsonl", b.dir);
+    char *ev = slurp(path);
+    cr_assert(ev && strstr(ev, "process.exec"), "no exec event in the events file:\n%s",
+              ev ? ev : "(none)");
+    free(ev);
+    remove_bundle(&b);
+}
