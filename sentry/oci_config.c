@@ -201,6 +201,21 @@ static int load_resources(json_object *r, struct oci_config *c, struct err *e)
     return 0;
 }
 
+/* podman sets net.ipv4.ping_group_range by default: it only widens who may
+ * open ICMP echo sockets, and the guest's sockets are the sentry's to
+ * grant, so cordon accepts it without applying it. Any other is refused. */
+static int load_sysctl(json_object *sysctl, struct err *e)
+{
+    if (!sysctl)
+        return 0;
+    json_object_object_foreach(sysctl, key, val) {
+        (void)val;
+        if (strcmp(key, "net.ipv4.ping_group_range"))
+            return err_set(e, 0, "config.json: linux.sysctl %s is not supported by cordon", key);
+    }
+    return 0;
+}
+
 static int load_linux(json_object *l, struct oci_config *c, struct err *e)
 {
     /* Accepted: cordon makes namespaces, a cgroup, a seccomp filter and a
@@ -212,7 +227,8 @@ static int load_linux(json_object *l, struct oci_config *c, struct err *e)
     if (!l)
         return 0;
     if (only_keys(l, "linux.", known, e) < 0 || must_be_empty(l, "uidMappings", "linux.", e) < 0 ||
-        must_be_empty(l, "gidMappings", "linux.", e) < 0 || must_be_empty(l, "sysctl", "linux.", e) < 0 ||
+        must_be_empty(l, "gidMappings", "linux.", e) < 0 ||
+        load_sysctl(get(l, "sysctl", json_type_object), e) < 0 ||
         must_be_empty(l, "devices", "linux.", e) < 0)
         return -1;
     json_object *ns = get(l, "namespaces", json_type_array);

@@ -229,13 +229,14 @@ Test(oci, create_start_state_kill_delete)
 Test(oci, unsupported_fields_are_refused_with_a_log_line)
 {
     struct bundle b;
-    make_bundle(&b, "[\"sh\"]", ",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}");
+    make_bundle(&b, "[\"sh\"]", ",\"linux\":{\"sysctl\":{\"net.ipv4.ping_group_range\":\"0 0\","
+                                  "\"net.ipv4.ip_forward\":\"1\"}}");
     RUN(r);
     oci(&r, &b, ARGV("create", "--bundle", b.dir, "c5"));
     assert_status(&r, 1);
-    assert_contains(&r, err, "linux.sysctl");
+    assert_contains(&r, err, "linux.sysctl net.ipv4.ip_forward");
     char *log = slurp(b.log);
-    cr_assert(log && strstr(log, "\"level\":\"error\"") && strstr(log, "linux.sysctl") &&
+    cr_assert(log && strstr(log, "\"level\":\"error\"") && strstr(log, "net.ipv4.ip_forward") &&
                   strstr(log, "\"time\":\""),
               "no error line naming the field in --log:\n%s", log ? log : "(none)");
     free(log);
