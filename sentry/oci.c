@@ -214,11 +214,20 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
 {
     if (g.log)
         fclose(g.log);
-    for (unsigned k = 0; k < cfg->nrlimits; k++)
-        if (setrlimit(cfg->rlimits[k].resource, &cfg->rlimits[k].lim) < 0) {
+    for (unsigned k = 0; k < cfg->nrlimits; k++) {
+        struct rlimit want = cfg->rlimits[k].lim, have;
+        /* Without CAP_SYS_RESOURCE a hard limit cannot grow: the caller's
+         * is the most the container gets (podman asks 1048576 files). */
+        if (setrlimit(cfg->rlimits[k].resource, &want) < 0 && errno == EPERM &&
+            getrlimit(cfg->rlimits[k].resource, &have) == 0 && want.rlim_max > have.rlim_max) {
+            want.rlim_max = have.rlim_max;
+            want.rlim_cur = want.rlim_cur < want.rlim_max ? want.rlim_cur : want.rlim_max;
+        }
+        if (setrlimit(cfg->rlimits[k].resource, &want) < 0) {
             fprintf(stderr, "cordon: process.rlimits[%u]: %s\n", k, strerror(errno));
             _exit(125);
         }
+    }
     if (cfg->has_oom_score_adj) {
         FILE *f = fopen("/proc/self/oom_score_adj", "w");
         if (f) {
