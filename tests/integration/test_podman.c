@@ -1,0 +1,119 @@
+/* podman driving cordon as its OCI runtime (`podman --runtime cordon`):
+ * an image imported from a busybox tarball, exit codes, stdout/stderr,
+ * run -d / stop / rm, and writes that never reach the image's storage.
+ * Skips, saying why, without podman or root. */
+#include "tests/integration/harness.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+TestSuite(podman, .timeout = 120);
+
+struct image {
+    char name[64];        /* localhost/cordon-test-TAG */
+    char runtime[PATH_MAX];
+    char platform[48];    /* platform=NAME for --runtime-flag */
+};
+
+static void podman_setup(struct image *im)
+{
+    if (geteuid() != 0)
+        cr_skip_test("podman tests need root (rootful podman storage)");
+    RUN(v);
+    run_cmd(&v, NULL, ARGV("/bin/sh", "-c", "command -v podman"));
+    if (v.status != 0)
+        cr_skip_test("podman is not installed (Debian package podman)");
+    if (access("/bin/busybox", X_OK) != 0)
+        cr_skip_test("no /bin/busybox (Debian package busybox-static) to build the image from");
+    cr_assert(realpath(cordon_path(), im->runtime));
+    const char *p = platform_under_test();
+    snprintf(im->platform, sizeof im->platform, "platform=%s", p ? p : "auto");
+    char tag[17], script[1024];
+    random_tag(tag);
+    snprintf(im->name, sizeof im->name, "localhost/cordon-test-%s", tag);
+    snprintf(script, sizeof script,
+             "set -e; d=$(mktemp -d); mkdir $d/bin; cp /bin/busybox $d/bin/; "
+             "for a in sh echo cat sleep; do ln -s busybox $d/bin/$a; done; "
+             "tar -C $d -cf $d.tar .; podman import -q $d.tar %s >/dev/null; rm -rf $d $d.tar",
+             im->name);
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("/bin/sh", "-c", script));
+    if (r.status != 0)
+        cr_skip_test("podman cannot import an image here: %.200s", r.err);
+}
+
+static void podman_teardown(struct image *im)
+{
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("podman", "rmi", "-f", im->name));
+}
+
+/* podman run --rm --network none --runtime CORDON ... IMAGE ARGS... */
+static void podman_run(struct run *r, struct image *im, const char *const args[])
+{
+    const char *argv[32] = { "podman", "run", "--network", "none", "--runtime", im->runtime,
+                             "--runtime-flag", im->platform };
+    size_t n = 8;
+    for (size_t k = 0; args[k] && n < 31; k++)
+        argv[n++] = args[k];
+    argv[n] = NULL;
+    run_cmd(r, &(struct run_opts){ .timeout_s = 60 }, argv);
+}
+
+Test(podman, run_rm_exit_codes_stdout_stderr)
+{
+    struct image im;
+    podman_setup(&im);
+    RUN(hi);
+    podman_run(&hi, &im, ARGV("--rm", im.name, "echo", "hi"));
+    assert_run(&hi, 0, "hi\n");
+    RUN(code);
+    podman_run(&code, &im, ARGV("--rm", im.name, "sh", "-c", "echo out; echo err >&2; exit 5"));
+    assert_run(&code, 5, "out\n");
+    assert_contains(&code, err, "err");
+    podman_teardown(&im);
+}
+
+Test(podman, writes_never_reach_the_image_storage)
+{
+    struct image im;
+    podman_setup(&im);
+    char tag[17], script[256], find[256];
+    random_tag(tag);
+    snprintf(script, sizeof script, "echo x > /m%s && echo y > /bin/m%s && cat /m%s /bin/m%s",
+             tag, tag, tag, tag);
+    RUN(r);
+    podman_run(&r, &im, ARGV("--rm", im.name, "sh", "-c", script));
+    assert_run(&r, 0, "x\ny\n");
+    snprintf(find, sizeof find, "find /var/lib/containers/storage -name 'm%s*' 2>/dev/null", tag);
+    RUN(f);
+    run_cmd(&f, NULL, ARGV("/bin/sh", "-c", find));
+    assert_out(&f, "");
+    podman_teardown(&im);
+}
+
+Test(podman, detached_stop_and_rm)
+{
+    struct image im;
+    podman_setup(&im);
+    char name[64];
+    snprintf(name, sizeof name, "%s-c", strrchr(im.name, '/') + 1);
+    RUN(d);
+    podman_run(&d, &im, ARGV("-d", "--name", name, im.name, "sleep", "100"));
+    assert_status(&d, 0);
+    RUN(st);
+    run_cmd(&st, NULL, ARGV("podman", "inspect", "--format", "{{.State.Status}}", name));
+    assert_run(&st, 0, "running\n");
+    RUN(stop);
+    run_cmd(&stop, NULL, ARGV("podman", "stop", "-t", "2", name));
+    assert_status(&stop, 0);
+    RUN(code);
+    run_cmd(&code, NULL, ARGV("podman", "inspect", "--format", "{{.State.ExitCode}}", name));
+    assert_run(&code, 0, "143\n");   /* SIGTERM ended it, as under runc */
+    RUN(rm);
+    run_cmd(&rm, NULL, ARGV("podman", "rm", name));
+    assert_status(&rm, 0);
+    podman_teardown(&im);
+}
