@@ -99,6 +99,8 @@ struct sentry_hooks {
     int (*exec)(void *ctx, struct call *c, struct exec_plan *plan);
     /* A new task (fork, vfork, clone); clone_flags as passed. */
     void (*task_new)(void *ctx, pid_t tid, pid_t parent, unsigned long clone_flags);
+    /* Whether task_new (or an adoption) has already made tid known. */
+    bool (*task_known)(void *ctx, pid_t tid);
     /* After a successful exec; former_tid is the tid that called execve. */
     void (*task_exec)(void *ctx, pid_t tid, pid_t former_tid);
     /* A task ended; wstatus as waitpid reports it. */

@@ -42,6 +42,8 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
+#define FORK_RACE_MAX 256
+
 struct tracer {
     const struct sentry_hooks *hooks;
     pid_t init_pid;
@@ -55,6 +57,14 @@ struct tracer {
     struct err *e;
     const struct fd_channel *channel;   /* ptrace platform: how fds reach the guest */
     struct tracee_waiter waiter;
+    /* A new task's first stop and its parent's fork event arrive in either
+     * order. The task is held at its first stop until the fork event has
+     * given the sentry its state: resumed earlier, it would be adopted from
+     * a parent that may already have moved on (tar forks its archive
+     * opener, then chdirs for -C: the child opened the archive in the
+     * wrong directory). `held`: children stopped before their fork event
+     * (0 = a free slot). */
+    pid_t held[FORK_RACE_MAX];
 };
 
 /* The call a task is making at its seccomp stop. */
@@ -182,12 +192,29 @@ static unsigned long clone_flags_of(pid_t parent, int event)
  * one child init ever forks; init's fork event may stay queued behind the
  * PROGRAM's whole life (waitpid picks any stopped tracee), so the PROGRAM
  * is recognised here too, or its exit would go unnoticed. */
+/* Replaces `from` by `to` in the held set; false when `from` is absent. */
+static bool held_swap(struct tracer *t, pid_t from, pid_t to)
+{
+    for (size_t k = 0; k < FORK_RACE_MAX; k++)
+        if (t->held[k] == from) {
+            t->held[k] = to;
+            return true;
+        }
+    return false;
+}
+
 static void new_child(struct tracer *t, pid_t pid)
 {
     pid_t tgid, ppid;
     if (t->prog_pid == 0 && proc_ids(pid, &tgid, &ppid) == 0 && tgid == pid &&
         ppid == t->init_pid)
         t->prog_pid = pid;
+    /* The PROGRAM is never held: init's fork event may stay queued behind
+     * it, and init does nothing after the fork that the PROGRAM inherits.
+     * With the held set full, adoption from /proc copes as best it can. */
+    if (pid != t->prog_pid && !t->hooks->task_known(t->hooks->ctx, pid) &&
+        held_swap(t, 0, pid))
+        return;
     ptrace(PTRACE_CONT, pid, 0, 0);
 }
 
@@ -215,6 +242,8 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
             t->hooks->task_new(t->hooks->ctx, (pid_t)msg, pid, clone_flags_of(pid, event));
             if (pid == t->init_pid && t->prog_pid == 0)
                 t->prog_pid = (pid_t)msg;
+            if (held_swap(t, (pid_t)msg, 0))
+                ptrace(PTRACE_CONT, (pid_t)msg, 0, 0);
         }
         break;
     case PTRACE_EVENT_EXEC:
@@ -233,6 +262,7 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
 
 static void task_ended(struct tracer *t, pid_t pid, int status)
 {
+    held_swap(t, pid, 0);   /* killed while held */
     t->hooks->task_exit(t->hooks->ctx, pid, status);
     if (pid == t->prog_pid && !t->prog_done) {
         t->prog_done = true;

@@ -48,6 +48,15 @@ static void new_hook(void *ctx, pid_t tid, pid_t parent, unsigned long flags)
     pthread_mutex_unlock(&s->lock);
 }
 
+static bool known_hook(void *ctx, pid_t tid)
+{
+    struct session *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    bool known = task_known(s, tid);
+    pthread_mutex_unlock(&s->lock);
+    return known;
+}
+
 static void exec_done_hook(void *ctx, pid_t tid, pid_t former)
 {
     struct session *s = ctx;
@@ -68,6 +77,6 @@ void session_hooks(struct session *s, struct sentry_hooks *h)
 {
     *h = (struct sentry_hooks){
         .ctx = s, .dispatch = dispatch, .exec = exec_hook, .task_new = new_hook,
-        .task_exec = exec_done_hook, .task_exit = exit_hook,
+        .task_known = known_hook, .task_exec = exec_done_hook, .task_exit = exit_hook,
     };
 }

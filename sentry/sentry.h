@@ -81,6 +81,7 @@ void session_hooks(struct session *s, struct sentry_hooks *h);
  * from /proc (its parent's fork event may still be queued). */
 struct task *task_find(struct session *s, pid_t tid);
 void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long clone_flags);
+bool task_known(struct session *s, pid_t tid);
 void task_exec(struct session *s, pid_t tid, pid_t former);
 void task_exit(struct session *s, pid_t tid, int wstatus);
 /* Drops every task left when a guest tree has ended (killed ones report no

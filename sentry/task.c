@@ -187,6 +187,11 @@ struct task *task_find(struct session *s, pid_t tid)
     return t ? t : adopt(s, tid, ADOPT_DEPTH);
 }
 
+bool task_known(struct session *s, pid_t tid)
+{
+    return lookup(s, tid) != NULL;
+}
+
 void task_new(struct session *s, pid_t tid, pid_t parent, unsigned long flags)
 {
     if (lookup(s, tid))
