@@ -117,9 +117,11 @@ struct inode {
     char *target;
     bool magic;         /* a /proc magic link (fd/N, exe, cwd, root) */
 
-    /* devices: the host node opened in their place */
+    /* devices: the host node opened in their place, or a pty (devpts.c) */
     char *devpath;
     dev_t rdev;
+    enum { PTY_NONE, PTY_MASTER, PTY_SLAVE } pty;
+    unsigned pty_index;     /* PTY_SLAVE: N of /dev/pts/N */
 
     /* host layer: the graft root holding the O_PATH fd, this inode's path
      * below it ("." for the root itself) and the stat taken at lookup */
@@ -159,6 +161,10 @@ struct vfs {
     void (*on_secret)(void *ctx, const char *guest_path);
     void *secret_ctx;
     char *host_root;            /* vfs_options.host_root, or NULL */
+    /* the guest tree's devpts instance (O_PATH fd of its root, -1: none)
+     * and the memory directory /dev/pts that mirrors it */
+    int pts_root;
+    struct inode *pts_dir;
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -287,6 +293,10 @@ ssize_t proc_readlink(struct inode *link, char *buf, size_t size);
 int proc_open(struct inode *i, int flags);
 ssize_t proc_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void proc_stat(struct inode *i, struct stat *out);
+
+/* devpts.c */
+int pty_create_nodes(struct inode *dev);
+int pty_open(struct inode *i, int flags, const struct fs_cred *c);
 
 /* namei.c */
 enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };

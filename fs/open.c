@@ -62,6 +62,8 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
         /* Device nodes and fifos of the host runtime are not the guest's:
          * as on a nodev mount. */
         return S_ISREG(i->mode) ? host_open(i, O_RDONLY) : -EACCES;
+    if (i->pty)
+        return pty_open(i, flags, c);
     return i->devpath ? dev_open(i, flags) : -ENXIO;
 }
 

@@ -208,6 +208,12 @@ static int build_etc(struct vfs *v, const struct vfs_options *o, struct err *e)
 static int build_dev(struct vfs *v, struct err *e)
 {
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    /* /dev/tty is the opener's controlling terminal: the guest shares the
+     * sentry's, when it has one. */
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    size_t nnodes = sizeof nodes / sizeof *nodes - (tty < 0);
+    if (tty >= 0)
+        close(tty);
     static const char *const links[][2] = {
         {"fd", "/proc/self/fd"},
         {"stdin", "/proc/self/fd/0"},
@@ -218,7 +224,9 @@ static int build_dev(struct vfs *v, struct err *e)
     int r = subdir(v->root, "dev", 3, 0755, 0, 0, &dev);
     if (r == 0)
         r = subdir(dev, "shm", 3, 01777, 0, 0, &shm);
-    for (size_t k = 0; r == 0 && k < sizeof nodes / sizeof *nodes; k++) {
+    if (r == 0)
+        r = pty_create_nodes(dev);
+    for (size_t k = 0; r == 0 && k < nnodes; k++) {
         char host[32];
         snprintf(host, sizeof host, "/dev/%s", nodes[k]);
         r = dev_create(dev, nodes[k], host);
@@ -276,6 +284,7 @@ int vfs_create(const struct vfs_options *o, struct vfs **out, struct err *e)
     if (!v)
         return err_set(e, ENOMEM, "fs: allocating the session tree");
     v->next_ino = 2;
+    v->pts_root = -1;
     v->host_uid = getuid();
     v->host_gid = getgid();
     v->guest_uid = o->guest_uid;
@@ -305,6 +314,8 @@ void vfs_destroy(struct vfs *v)
 {
     if (!v)
         return;
+    if (v->pts_root >= 0)
+        close(v->pts_root);
     dentry_free_all(v);
     secrets_free(v->secrets);
     /* The quota goes last: freeing an inode releases its charge. */

@@ -63,8 +63,10 @@ struct vfs_options {
  *   /etc         memory dir, root 0755, with the files described above
  *   /tmp         memory dir 1777; /var/tmp the same
  *   /home/<user> memory dir owned by the guest user
- *   /dev         memory dir: null zero full random urandom tty (host device
- *                opened with the guest's flags on each open), shm (1777),
+ *   /dev         memory dir: null zero full random urandom (host device
+ *                opened with the guest's flags on each open), tty (the same,
+ *                only when the sentry has a controlling terminal), ptmx and
+ *                pts/ (see vfs_pts_attach), shm (1777),
  *                fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/N
  *   /proc        synthetic (fs/procfs.c; per-task content from fs/procfs.h)
  * Nothing else of the host exists for the guest (no /root, /sys,
@@ -256,6 +258,14 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
  * still open): 0 when the name is a user.* one the host may be asked
  * about, else the errno tmpfs gives an unprivileged user. */
 int vfs_xattr_foreign(const char *name, bool write);
+
+/* ptys (fs/devpts.c): the devpts instance of the guest tree now running,
+ * as an O_PATH fd of its root that the VFS takes over; detach forgets it
+ * and every /dev/pts entry (the tree is gone). Without one, opening
+ * /dev/ptmx fails with ENODEV. */
+void vfs_pts_attach(struct vfs *v, int rootfd);
+void vfs_pts_detach(struct vfs *v);
+bool vfs_pts_attached(const struct vfs *v);
 
 /* For exec: the inode's file as a host fd opened O_RDONLY (data of a memory
  * file, or the host file), owned by the caller; -errno on failure. */

@@ -168,6 +168,12 @@ static void build_root(const struct init_args *a)
     if (mkdir(NEWROOT EXEC_CACHE_GUEST_DIR, 0755) < 0)
         init_fail(a, errno, "exec cache mountpoint");
     bind_ro(a, cache, NEWROOT EXEC_CACHE_GUEST_DIR);
+    /* Without it the guest merely has no ptys (the sentry answers ENODEV),
+     * so a kernel that refuses the mount does not stop the session. */
+    if (mkdir(NEWROOT PTS_GUEST_DIR, 0755) < 0)
+        init_fail(a, errno, "devpts mountpoint");
+    mount("devpts", NEWROOT PTS_GUEST_DIR, "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620");
     if (mkdir(NEWROOT "/.old", 0700) < 0)
         init_fail(a, errno, "old root mountpoint");
     if (syscall(SYS_pivot_root, NEWROOT, NEWROOT "/.old") < 0)

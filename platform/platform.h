@@ -148,6 +148,11 @@ struct launch_spec {
 
 /* Where the exec cache appears in the guest's native mount namespace. */
 #define EXEC_CACHE_GUEST_DIR "/.cordon-exec"
+/* A devpts instance of the guest tree's own (mounted by init in the guest's
+ * user namespace, so its pty numbers are the session's alone), which the
+ * sentry reaches as /proc/<tid>/root/.cordon-pts to serve /dev/ptmx and
+ * /dev/pts/N. Missing when the kernel refuses the mount. */
+#define PTS_GUEST_DIR "/.cordon-pts"
 
 struct guest;
 

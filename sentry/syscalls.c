@@ -51,6 +51,10 @@ static const struct sys_argrule ioctl_native[] = {
     EQ(1, TCXONC), EQ(1, TCFLSH), EQ(1, TIOCGPGRP), EQ(1, TIOCSPGRP), EQ(1, TIOCOUTQ),
     EQ(1, TIOCGWINSZ), EQ(1, TIOCSWINSZ), EQ(1, TIOCGSID), EQ(1, TIOCSBRK), EQ(1, TIOCCBRK),
     EQ(1, FIONREAD), EQ(1, FIONBIO), EQ(1, FIOCLEX), EQ(1, FIONCLEX), EQ(1, FIOASYNC),
+    /* ptys: a master's number, lock and peer; a session taking or leaving
+     * its controlling terminal (stealing one needs CAP_SYS_ADMIN) */
+    EQ(1, TIOCGPTN), EQ(1, TIOCSPTLCK), EQ(1, TIOCGPTLCK), EQ(1, TIOCGPTPEER),
+    EQ(1, TIOCSCTTY), EQ(1, TIOCNOTTY), EQ(1, TIOCPKT), EQ(1, TIOCGPKT),
     /* TCGETS2 family (struct termios2 is 44 bytes) */
     EQ(1, _IOR('T', 0x2A, char[44])), EQ(1, _IOW('T', 0x2B, char[44])),
     EQ(1, _IOW('T', 0x2C, char[44])), EQ(1, _IOW('T', 0x2D, char[44])),

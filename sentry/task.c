@@ -97,6 +97,18 @@ static void task_free(struct task *t)
 }
 
 /* Creates tid as a child of `parent` (NULL: a root of the guest tree). */
+/* The guest tree's devpts instance, seen through the root of its first
+ * task the sentry meets (every task of a tree shares that mount
+ * namespace). */
+static void pts_attach(struct session *s, pid_t tid)
+{
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/root" PTS_GUEST_DIR, (int)tid);
+    int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        vfs_pts_attach(s->vfs, fd);
+}
+
 static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task *parent,
                            unsigned long flags)
 {
@@ -139,6 +151,8 @@ static struct task *create(struct session *s, pid_t tid, pid_t tgid, struct task
     if (events_enabled() && task_guest_ids(t) == 0 && tid == tgid)
         event_spawn(t->proc->guest_tgid, t->guest_tid, parent ? parent->proc->guest_tgid : 0,
                     false);
+    if (!vfs_pts_attached(s->vfs))
+        pts_attach(s, tid);
     return t;
 }
 
@@ -263,6 +277,7 @@ void task_exit(struct session *s, pid_t tid, int wstatus)
 
 void task_forget_all(struct session *s)
 {
+    vfs_pts_detach(s->vfs);
     for (unsigned b = 0; b < TASK_BUCKETS; b++)
         while (s->tasks[b]) {
             struct task *t = s->tasks[b];
