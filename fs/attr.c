@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -102,9 +103,34 @@ int vfs_accessat(struct vfs *v, struct inode *start, const char *path, int mode,
     return r;
 }
 
-int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c)
+/* vfs_lookupat that also learns the entry walked through, for inotify:
+ * np->dir is a reference or NULL. */
+static int lookup_entry(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+                        const struct fs_cred *c, struct inode **out, struct nameparent *np)
 {
-    (void)v;
+    struct walker w = WALKER(v, c);
+    np->dir = NULL;
+    w.last = np;
+    int r = namei_walk(&w, start, path, !(flags & VFS_NOFOLLOW), out);
+    if (r < 0) {
+        inode_put(np->dir);
+        np->dir = NULL;
+    }
+    return r;
+}
+
+/* A change to i named by a path: the directory's watches hear it by name,
+ * then the file's own, as Linux orders them. Drops np->dir. */
+static void notify_change(struct nameparent *np, struct inode *i, uint32_t mask)
+{
+    if (np->dir)
+        notify_entry(np->dir, i, np->name, np->len, mask, 0);
+    notify_inode(i, mask);
+    inode_put(np->dir);
+}
+
+static int chmod_inode(struct inode *i, mode_t mode, const struct fs_cred *c)
+{
     if (mount_readonly(i))
         return -EROFS;
     if (i->layer == LAYER_PROC || !perm_owner(i, c))
@@ -124,22 +150,34 @@ int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs
     return 0;
 }
 
+int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs_cred *c)
+{
+    (void)v;
+    int r = chmod_inode(i, mode, c);
+    if (r == 0)
+        notify_inode(i, IN_ATTRIB);
+    return r;
+}
+
 int vfs_chmodat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
                 unsigned flags, const struct fs_cred *c)
 {
     struct inode *i;
-    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    struct nameparent np;
+    int r = lookup_entry(v, start, path, flags, c, &i, &np);
     if (r < 0)
         return r;
-    r = S_ISLNK(i->mode) ? -EOPNOTSUPP : vfs_chmod_inode(v, i, mode, c);
+    r = S_ISLNK(i->mode) ? -EOPNOTSUPP : chmod_inode(i, mode, c);
+    if (r == 0)
+        notify_change(&np, i, IN_ATTRIB);
+    else
+        inode_put(np.dir);
     inode_put(i);
     return r;
 }
 
-int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
-                    const struct fs_cred *c)
+static int chown_inode(struct inode *i, uid_t uid, gid_t gid, const struct fs_cred *c)
 {
-    (void)v;
     if (mount_readonly(i))
         return -EROFS;
     if (i->layer == LAYER_PROC)
@@ -167,14 +205,29 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
     return 0;
 }
 
+int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
+                    const struct fs_cred *c)
+{
+    (void)v;
+    int r = chown_inode(i, uid, gid, c);
+    if (r == 0)
+        notify_inode(i, IN_ATTRIB);
+    return r;
+}
+
 int vfs_chownat(struct vfs *v, struct inode *start, const char *path, uid_t uid,
                 gid_t gid, unsigned flags, const struct fs_cred *c)
 {
     struct inode *i;
-    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    struct nameparent np;
+    int r = lookup_entry(v, start, path, flags, c, &i, &np);
     if (r < 0)
         return r;
-    r = vfs_chown_inode(v, i, uid, gid, c);
+    r = chown_inode(i, uid, gid, c);
+    if (r == 0)
+        notify_change(&np, i, IN_ATTRIB);
+    else
+        inode_put(np.dir);
     inode_put(i);
     return r;
 }
@@ -192,14 +245,13 @@ static void set_time(struct timespec *dst, const struct timespec *t, const struc
         *dst = *t;
 }
 
-int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec times[2],
-                      const struct fs_cred *c)
+/* 1 when there is nothing to change (both times UTIME_OMIT). */
+static int utimens_inode(struct inode *i, const struct timespec times[2], const struct fs_cred *c)
 {
-    (void)v;
     if (times && (!nsec_ok(times[0].tv_nsec) || !nsec_ok(times[1].tv_nsec)))
         return -EINVAL;
     if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT)
-        return 0;
+        return 1;
     if (mount_readonly(i))
         return -EROFS;
     if (i->layer == LAYER_PROC)
@@ -216,28 +268,48 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
     int r = ovl_copy_up(i, true);
     if (r < 0)
         return r;
-    if (i->layer == LAYER_MOUNT)
-        return mount_utimens(i, times);
-    if (inode_is_memfile(i))
-        return futimens(i->memfd, times) < 0 ? -errno : 0;
-    struct timespec now;
-    time_now(&now);
-    set_time(&i->atime, times ? &times[0] : NULL, &now);
-    set_time(&i->mtime, times ? &times[1] : NULL, &now);
-    i->ctime = now;
+    if (i->layer == LAYER_MOUNT) {
+        r = mount_utimens(i, times);
+        if (r < 0)
+            return r;
+    } else if (inode_is_memfile(i)) {
+        if (futimens(i->memfd, times) < 0)
+            return -errno;
+    } else {
+        struct timespec now;
+        time_now(&now);
+        set_time(&i->atime, times ? &times[0] : NULL, &now);
+        set_time(&i->mtime, times ? &times[1] : NULL, &now);
+        i->ctime = now;
+    }
     return 0;
+}
+
+int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec times[2],
+                      const struct fs_cred *c)
+{
+    (void)v;
+    int r = utimens_inode(i, times, c);
+    if (r == 0)
+        notify_inode(i, IN_ATTRIB);
+    return r < 0 ? r : 0;
 }
 
 int vfs_utimensat(struct vfs *v, struct inode *start, const char *path,
                   const struct timespec times[2], unsigned flags, const struct fs_cred *c)
 {
     struct inode *i;
-    int r = vfs_lookupat(v, start, path, flags, c, &i);
+    struct nameparent np;
+    int r = lookup_entry(v, start, path, flags, c, &i, &np);
     if (r < 0)
         return r;
-    r = vfs_utimens_inode(v, i, times, c);
+    r = utimens_inode(i, times, c);
+    if (r == 0)
+        notify_change(&np, i, IN_ATTRIB);
+    else
+        inode_put(np.dir);
     inode_put(i);
-    return r;
+    return r < 0 ? r : 0;
 }
 
 int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t len,
@@ -246,7 +318,8 @@ int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t l
     if (len < 0)
         return -EINVAL;
     struct inode *i;
-    int r = vfs_lookupat(v, start, path, 0, c, &i);
+    struct nameparent np;
+    int r = lookup_entry(v, start, path, 0, c, &i, &np);
     if (r < 0)
         return r;
     if (S_ISDIR(i->mode))
@@ -261,6 +334,10 @@ int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t l
         r = mount_truncate(i, len);
     else if (r == 0 && (r = ovl_copy_up(i, len > 0)) == 0 && ftruncate(i->memfd, len) < 0)
         r = -errno;
+    if (r == 0)
+        notify_change(&np, i, IN_MODIFY);
+    else
+        inode_put(np.dir);
     inode_put(i);
     return r;
 }

@@ -61,6 +61,8 @@ struct hnode {
 struct dentry;
 struct xattr;
 struct secrets;
+struct watch;
+struct notify_inst;
 
 /* A directory's entries in creation order; a removed entry leaves a hole so
  * the cookies the guest holds stay meaningful (see memfs.c). */
@@ -98,6 +100,7 @@ struct inode {
     ino_t ino;
     struct timespec atime, mtime, ctime, btime;
     struct xattr *xattrs;   /* user.* of memory inodes (xattr.c) */
+    struct watch *watches;  /* inotify watches on it (notify.c) */
     int memfd;          /* regular memory file: its data */
     int placeholder;    /* dirs and symlinks on first open, any inode on an O_PATH open */
     struct hnode obj, ph;
@@ -165,6 +168,8 @@ struct vfs {
      * and the memory directory /dev/pts that mirrors it */
     int pts_root;
     struct inode *pts_dir;
+    struct notify_inst *notify;     /* inotify instances (notify.c) */
+    uint32_t notify_cookie;
 };
 
 #define MEMFS_DEV makedev(0, 0xc0d0)
@@ -294,6 +299,19 @@ int proc_open(struct inode *i, int flags);
 ssize_t proc_getdents(struct inode *dir, int64_t *pos, void *buf, size_t len);
 void proc_stat(struct inode *i, struct stat *out);
 
+/* notify.c: inotify events, each a no-op while the guest has no instance.
+ * notify_entry: an entry `name` of dir changed (IN_CREATE, IN_DELETE,
+ * IN_MOVED_FROM/TO, IN_MODIFY); notify_inode: i itself (IN_ATTRIB,
+ * IN_MODIFY, IN_MOVE_SELF); notify_removed: i lost a name (IN_ATTRIB for a
+ * file, then IN_DELETE_SELF and the end of its watches once it has none). The caller
+ * holds a reference on every inode passed. */
+void notify_entry(struct inode *dir, struct inode *child, const char *name, size_t len,
+                  uint32_t mask, uint32_t cookie);
+void notify_inode(struct inode *i, uint32_t mask);
+void notify_removed(struct inode *i);
+uint32_t notify_cookie(struct vfs *v);
+void notify_free_all(struct vfs *v);
+
 /* devpts.c */
 int pty_create_nodes(struct inode *dev);
 int pty_open(struct inode *i, int flags, const struct fs_cred *c);
@@ -304,12 +322,18 @@ enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
 /* resolve: openat2's RESOLVE_* flags (0 for every other call). root is
  * where "/" and ".." stop: the session root, or under RESOLVE_BENEATH and
  * RESOLVE_IN_ROOT the directory the walk started from (NULL = session root). */
+struct nameparent;
 struct walker {
     struct vfs *v;
     const struct fs_cred *c;
     int links;
     unsigned resolve;
     struct inode *root;
+    /* When set, the walk leaves here the directory (a reference) and name
+     * of the entry its final step went through — after following symlinks,
+     * so the file's own entry — or dir NULL after "." and "..". inotify
+     * tells a directory's watches about changes to that entry. */
+    struct nameparent *last;
 };
 
 struct nameparent {

@@ -176,6 +176,23 @@ static int follow_link(struct walker *w, struct inode **pos, struct inode *link)
     return r;
 }
 
+/* Notes (dir, name) as the entry the walk's final step goes through. */
+static void note_last(struct walker *w, struct inode *dir, const char *name, size_t len)
+{
+    struct nameparent *np = w->last;
+    inode_put(np->dir);
+    np->dir = NULL;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return;
+    inode_get(dir);
+    np->dir = dir;
+    np->type = LAST_NORM;
+    np->slash = false;
+    np->len = len;
+    memcpy(np->name, name, len);
+    np->name[len] = 0;
+}
+
 static int walk(struct walker *w, struct inode **pos, const char *path, size_t len,
                 bool follow)
 {
@@ -201,6 +218,8 @@ static int walk(struct walker *w, struct inode **pos, const char *path, size_t l
         int r = namei_step(w, *pos, name, (size_t)(p - name), &next);
         if (r < 0)
             return r;
+        if (last && w->last)
+            note_last(w, *pos, name, (size_t)(p - name));
         /* A trailing slash makes the last component a directory to reach,
          * so it follows a symlink even when the caller does not. */
         if (S_ISLNK(next->mode) && (!last || follow || p != end))

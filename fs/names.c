@@ -4,6 +4,7 @@
 #include "fs/internal.h"
 
 #include <errno.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ int names_create(struct walker *w, struct nameparent *np, mode_t mode, const cha
         inode_put(i);
         return r;
     }
+    notify_entry(np->dir, i, np->name, np->len, IN_CREATE, 0);
     *out = i;
     return 0;
 }
@@ -153,10 +155,19 @@ int vfs_unlinkat(struct vfs *v, struct inode *start, const char *path, unsigned 
         r = perm_may_delete(np.dir, victim, rmdir, c);
     if (r == 0 && rmdir)
         r = ovl_check_empty(victim);
+    bool held = r == 0;
+    if (held)
+        inode_get(victim);
     if (r == 0 && np.dir->layer == LAYER_MOUNT)
         r = mount_unlink(&np, victim, rmdir);
     else if (r == 0 && (r = ovl_copy_up(np.dir, true)) == 0)
         remove_entry(np.dir, &np);
+    if (r == 0) {
+        notify_removed(victim);
+        notify_entry(np.dir, victim, np.name, np.len, IN_DELETE, 0);
+    }
+    if (held)
+        inode_put(victim);
     inode_put(np.dir);
     return r;
 }
@@ -206,6 +217,16 @@ static int rename_check(struct nameparent *op, struct inode *old, struct namepar
     return r;
 }
 
+/* inotify's view of a rename: the two names share a cookie. */
+static void notify_moved(struct vfs *v, struct nameparent *from, struct nameparent *to,
+                         struct inode *i)
+{
+    uint32_t cookie = notify_cookie(v);
+    notify_entry(from->dir, i, from->name, from->len, IN_MOVED_FROM, cookie);
+    notify_entry(to->dir, i, to->name, to->len, IN_MOVED_TO, cookie);
+    notify_inode(i, IN_MOVE_SELF);
+}
+
 static int rename_names(struct walker *w, struct nameparent *op, struct nameparent *np,
                         unsigned flags)
 {
@@ -235,20 +256,33 @@ static int rename_names(struct walker *w, struct nameparent *op, struct namepare
         r = ovl_copy_up(np->dir, true);
     if (r != 0)
         return r < 0 ? r : 0;
-    if (op->dir->layer == LAYER_MOUNT)
-        return mount_rename(op, old, np, new, flags);
+    if (op->dir->layer == LAYER_MOUNT) {
+        r = mount_rename(op, old, np, new, flags);
+        if (r == 0)
+            notify_moved(w->v, op, np, old);
+        return r;
+    }
     struct dentry *od = dcache_find(op->dir, op->name, op->len);
     if (!new) {
         r = mem_link(np->dir, np->name, np->len, old);
-        if (r == 0)
+        if (r == 0) {
             mem_unlink(od);
+            notify_moved(w->v, op, np, old);
+        }
         return r;
     }
     /* Swapping first replaces the target without allocating, so a rename
      * over an existing name cannot fail half-way. */
+    inode_get(new);
     mem_exchange(od, dcache_find(np->dir, np->name, np->len));
     if (!(flags & RENAME_EXCHANGE))
         remove_entry(op->dir, op);
+    notify_moved(w->v, op, np, old);
+    if (flags & RENAME_EXCHANGE)
+        notify_moved(w->v, np, op, new);
+    else
+        notify_removed(new);
+    inode_put(new);
     return 0;
 }
 
@@ -315,6 +349,10 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
         if (r == 0)
             r = np.dir->layer == LAYER_MOUNT ? mount_link(old, &np)
                                              : mem_link(np.dir, np.name, np.len, old);
+        if (r == 0) {
+            notify_entry(np.dir, old, np.name, np.len, IN_CREATE, 0);
+            notify_inode(old, IN_ATTRIB);
+        }
         inode_put(np.dir);
     }
     inode_put(old);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 static int access_mask(int flags)
@@ -54,8 +55,11 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
     if (i->layer == LAYER_MOUNT)
         return mount_open(i, flags);
     if (inode_is_memfile(i)) {
-        if ((flags & O_TRUNC) && !created && ftruncate(i->memfd, 0) < 0)
-            return -errno;
+        if ((flags & O_TRUNC) && !created) {
+            if (ftruncate(i->memfd, 0) < 0)
+                return -errno;
+            notify_inode(i, IN_MODIFY);
+        }
         return fd_reopen(i->memfd, flags & (O_ACCMODE | O_APPEND));
     }
     if (i->layer == LAYER_HOST)
@@ -69,9 +73,12 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
 
 /* open(O_CREAT): the last component is looked up, followed if it is a
  * symlink (a dangling one creates its target), or created. A file created
- * on a mount comes with its host fd in *fd. */
+ * on a mount comes with its host fd in *fd. An existing file's directory
+ * and name go to *where (where->dir a reference, else NULL), for inotify's
+ * IN_MODIFY of an O_TRUNC. */
 static int open_create(struct walker *w, struct inode *start, const char *path, int flags,
-                       mode_t mode, struct inode **out, bool *created, int *fd)
+                       mode_t mode, struct inode **out, bool *created, int *fd,
+                       struct nameparent *where)
 {
     struct nameparent np;
     int r = namei_parent(w, start, path, &np);
@@ -101,7 +108,8 @@ static int open_create(struct walker *w, struct inode *start, const char *path, 
         if (!S_ISLNK(i->mode) || (flags & O_NOFOLLOW)) {
             inode_get(i);
             *out = i;
-            break;
+            *where = np;
+            return 0;
         }
         if (i->layer == LAYER_PROC) {
             /* A /proc link names what exists (a magic one an inode, not a
@@ -175,10 +183,11 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
     struct inode *i;
     bool created = false;
     int fd = -1;
+    struct nameparent where = {.dir = NULL};
     bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE && !(flags & O_PATH);
     int r = tmpfile ? open_tmpfile(&w, start, path, flags, mode, &i)
           : (flags & O_CREAT) && !(flags & O_PATH)
-                ? open_create(&w, start, path, flags, mode, &i, &created, &fd)
+                ? open_create(&w, start, path, flags, mode, &i, &created, &fd, &where)
                 : namei_walk(&w, start, path, !(flags & O_NOFOLLOW), &i);
     created |= tmpfile;
     if (tmpfile)
@@ -186,6 +195,9 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
     if (r < 0)
         return r;
     r = fd >= 0 ? fd : open_inode(i, flags, created, c);
+    if (r >= 0 && where.dir && (flags & O_TRUNC) && inode_is_memfile(i))
+        notify_entry(where.dir, i, where.name, where.len, IN_MODIFY, 0);
+    inode_put(where.dir);
     inode_put(i);
     if (r < 0)
         return r;

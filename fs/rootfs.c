@@ -316,6 +316,7 @@ void vfs_destroy(struct vfs *v)
         return;
     if (v->pts_root >= 0)
         close(v->pts_root);
+    notify_free_all(v);
     dentry_free_all(v);
     secrets_free(v->secrets);
     /* The quota goes last: freeing an inode releases its charge. */

@@ -259,6 +259,17 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
  * about, else the errno tmpfs gives an unprivileged user. */
 int vfs_xattr_foreign(const char *name, bool write);
 
+/* inotify(7) (fs/notify.c): an instance is a socket whose guest end (stored
+ * in *guest_end, for the caller to install) delivers struct inotify_event
+ * records for the changes the VFS makes; it is named afterwards by that
+ * end's host stat. add_watch returns the watch descriptor (mask already
+ * checked by the caller; IN_MASK_ADD and IN_MASK_CREATE honoured);
+ * -EINVAL when the stat is not an instance's or wd is unknown. */
+int vfs_inotify_init(struct vfs *v, bool nonblock, int *guest_end);
+bool vfs_is_inotify(struct vfs *v, const struct stat *st);
+int vfs_inotify_add_watch(struct vfs *v, const struct stat *inst, struct inode *i, uint32_t mask);
+int vfs_inotify_rm_watch(struct vfs *v, const struct stat *inst, int wd);
+
 /* ptys (fs/devpts.c): the devpts instance of the guest tree now running,
  * as an O_PATH fd of its root that the VFS takes over; detach forgets it
  * and every /dev/pts entry (the tree is gone). Without one, opening

@@ -16,6 +16,7 @@
 #include <linux/xattr.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -188,5 +189,6 @@ int vfs_setxattr(struct vfs *v, struct inode *i, const char *name, const void *v
         *pp = x;
     }
     mem_touch(i, false);
+    notify_inode(i, IN_ATTRIB);
     return 0;
 }

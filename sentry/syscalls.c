@@ -114,6 +114,9 @@ const struct sysent syscall_table[SYSCALL_MAX] = {
     SERVICED(fgetxattr, sys_xattr_get), SERVICED(listxattr, sys_xattr_list),
     SERVICED(llistxattr, sys_xattr_list), SERVICED(flistxattr, sys_xattr_list),
     SERVICED(setxattr, sys_xattr_set), SERVICED(lsetxattr, sys_xattr_set),
+    SERVICED(inotify_init, sys_inotify_init), SERVICED(inotify_init1, sys_inotify_init1),
+    SERVICED(inotify_add_watch, sys_inotify_add_watch),
+    SERVICED(inotify_rm_watch, sys_inotify_rm_watch),
     SERVICED(fsetxattr, sys_xattr_set), SERVICED(removexattr, sys_xattr_set),
     SERVICED(lremovexattr, sys_xattr_set), SERVICED(fremovexattr, sys_xattr_set),
     /* --- directories and the task's fs state ----------------------------- */

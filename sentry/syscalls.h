@@ -23,6 +23,8 @@ sys_handler sys_open, sys_openat, sys_openat2, sys_creat, sys_stat, sys_lstat, s
     sys_truncate, sys_chmod, sys_fchmod, sys_fchmodat, sys_fchmodat2, sys_chown, sys_lchown,
     sys_fchown, sys_fchownat, sys_utimensat, sys_utime, sys_utimes, sys_futimesat, sys_statfs,
     sys_fstatfs, sys_mknod, sys_mknodat;
+/* sentry/sys_inotify.c */
+sys_handler sys_inotify_init, sys_inotify_init1, sys_inotify_add_watch, sys_inotify_rm_watch;
 /* sentry/sys_xattr.c */
 sys_handler sys_xattr_get, sys_xattr_list, sys_xattr_set;
 /* sentry/sys_dir.c */
