@@ -21,11 +21,14 @@
 
 #include <http_parser.h>
 
+#include "net/dlp.h"
 #include "net/internal.h"
 
 /* Limits on one request head: above them the request is refused. */
 #define HEAD_MAX 65536
 #define HEADERS_MAX 128
+/* A request is held whole for the canary scan; a larger body is refused. */
+#define HOLD_MAX (16u << 20)
 
 struct http_rules {
     char **methods, **paths, **deny_headers;
@@ -43,7 +46,10 @@ struct http_flow {
     void (*allowed)(void *ctx, const char *line);
     void *ctx;
     http_parser p;
-    struct buf *out;
+    struct buf *out;          /* where callbacks serialise: `held` */
+    struct buf *sink;         /* the caller's: complete, scanned requests */
+    struct buf held;          /* the request being parsed, until it is whole */
+    struct buf body;          /* its body without chunk framing, for the scan */
     char url[8192];
     size_t url_len;
     struct header h[HEADERS_MAX];
@@ -384,6 +390,10 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct http_flow *f = p->data;
+    if (f->held.len + len > HOLD_MAX)
+        return refuse(f, "request too large to scan for canary tokens (16 MiB)");
+    if (buf_put(&f->body, at, len) < 0)
+        return refuse(f, "out of memory");
     int rc = f->chunked ? buf_printf(f->out, "%zx\r\n", len) : 0;
     rc = rc ? rc : buf_put(f->out, at, len);
     rc = rc ? rc : (f->chunked ? buf_put(f->out, "\r\n", 2) : 0);
@@ -396,7 +406,21 @@ static int on_complete(http_parser *p)
     if (f->chunked && buf_put(f->out, "0\r\n\r\n", 5) < 0)
         return refuse(f, "out of memory");
     f->chunked = false;
-    return 0;
+    /* Nothing of a request goes upstream before all of it was scanned: a
+     * token split across writes, or between head and body, is still one
+     * request's. */
+    const char *how = dlp_scan(f->held.data, f->held.len);
+    if (!how)
+        how = dlp_scan(f->body.data, f->body.len);
+    f->body.len = 0;
+    if (how) {
+        snprintf(f->reason, sizeof f->reason, "a canary token (%s) is in the request", how);
+        f->held.len = 0;
+        return refuse(f, f->reason);
+    }
+    int rc = buf_put(f->sink, f->held.data, f->held.len);
+    f->held.len = 0;
+    return rc < 0 ? refuse(f, "out of memory") : 0;
 }
 
 static const http_parser_settings SETTINGS = {
@@ -424,13 +448,16 @@ void http_flow_free(struct http_flow *f)
     if (!f)
         return;
     headers_clear(f);
+    free(f->held.data);
+    free(f->body.data);
     free(f);
 }
 
 int http_flow_feed(struct http_flow *f, const char *data, size_t len, struct buf *out,
                    const char **why, const char **line)
 {
-    f->out = out;
+    f->sink = out;
+    f->out = &f->held;
     size_t done = http_parser_execute(&f->p, &SETTINGS, data, len);
     *line = f->line;
     if (f->verdict) {

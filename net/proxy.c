@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 
 #include "net/internal.h"
+#include "net/dlp.h"
 #include "sentry/events.h"
 #include <openssl/err.h>
 
@@ -294,20 +295,57 @@ static int open_for(struct net *n, struct conn *c, struct io *up, const char **w
     return 0;
 }
 
+/* Guest to upstream on a raw grant: each read is scanned together with the
+ * tail of the read before, so a canary token split across writes is still
+ * seen; a hit cuts the connection before that read's bytes go on. */
+static bool pump_scanned(struct net *n, struct conn *c, struct io *from, struct io *to,
+                         char *buf, char *tail, size_t *tlen)
+{
+    ssize_t got = io_read(from, buf, RELAY_BUF);
+    if (got <= 0)
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    size_t total = *tlen + (size_t)got;
+    char *joined = malloc(total);
+    if (!joined)
+        return false;
+    memcpy(joined, tail, *tlen);
+    memcpy(joined + *tlen, buf, (size_t)got);
+    const char *how = dlp_scan(joined, total);
+    size_t keep = total < DLP_WINDOW ? total : DLP_WINDOW;
+    memcpy(tail, joined + total - keep, keep);
+    *tlen = keep;
+    free(joined);
+    if (how) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s (%s): a canary token (%s)", c->grant->host,
+                 c->grant->label, how);
+        net_event(n, 0, NET_BLOCK, "canary token in egress", detail, 0);
+        return false;
+    }
+    return io_write_all(to, buf, (size_t)got);
+}
+
 /* Bytes both ways, untouched (decrypted and re-encrypted when the grant
- * intercepts TLS). */
+ * intercepts TLS) but for the canary scan of what the guest sends. */
 static void relay_raw(struct net *n, struct conn *c, struct io io[2], char *bufs)
 {
     const char *why;
     if (open_for(n, c, &io[1], &why) < 0)
         return;
+    char tail[DLP_WINDOW];
+    size_t tlen = 0;
     bool open_in[2] = { true, true }, ready[2];
     while ((open_in[0] || open_in[1]) && io_poll(io, open_in, ready) == 0)
-        for (int k = 0; k < 2; k++)
-            if (ready[k] && !pump(&io[k], &io[!k], bufs + k * RELAY_BUF)) {
+        for (int k = 0; k < 2; k++) {
+            if (!ready[k])
+                continue;
+            bool more = k == 0 ? pump_scanned(n, c, &io[0], &io[1], bufs, tail, &tlen)
+                               : pump(&io[1], &io[0], bufs + RELAY_BUF);
+            if (!more) {
                 open_in[k] = false;
                 io_end(&io[!k]);
             }
+        }
 }
 
 struct http_ctx {

