@@ -73,10 +73,7 @@ static const char USAGE[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "cordon: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", USAGE);
-    return 2;
+    return err_usage("cordon", USAGE, fmt, arg);
 }
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,

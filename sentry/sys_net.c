@@ -67,7 +67,9 @@ static int read_sockaddr(const struct call *c, int k, uint64_t len, struct socka
     return call_still_valid(c) ? 0 : -EINTR;
 }
 
-/* The path of an AF_UNIX address (not abstract, not empty) into buf. */
+/* The path of an AF_UNIX address (not abstract, not empty) into buf
+ * (sizeof sun_path + 1 bytes; guest_addr has bounded len): false for any
+ * other address. */
 static bool unix_path(const struct sockaddr_storage *ss, socklen_t len, char *buf)
 {
     const struct sockaddr_un *un = (const void *)ss;
@@ -78,6 +80,23 @@ static bool unix_path(const struct sockaddr_storage *ss, socklen_t len, char *bu
     memcpy(buf, un->sun_path, n);
     buf[n] = 0;
     return true;
+}
+
+/* The address argument at k and its length at k + 1 (connect, bind:
+ * 1 and 2; sendto: 4 and 5), read once. An AF_UNIX address longer than
+ * struct sockaddr_un is EINVAL, as unix(7) says, before anything reads
+ * its path: sockaddr_storage has room past sun_path. */
+static int guest_addr(struct session *s, const struct call *c, int k,
+                      struct sockaddr_storage *ss, socklen_t *len)
+{
+    int r = read_sockaddr(c, k, c->args[k + 1], ss);
+    if (r < 0)
+        return r;
+    *len = (socklen_t)c->args[k + 1];
+    if (ss->ss_family == AF_UNIX && *len > sizeof(struct sockaddr_un))
+        return -EINVAL;
+    net_ready(s, c);
+    return 0;
 }
 
 /* Replaces a guest AF_UNIX path by the real socket file of its VFS inode,
@@ -110,12 +129,9 @@ long sys_connect(struct session *s, struct call *c)
     if (sock < 0)
         return sock;
     struct sockaddr_storage ss;
-    socklen_t len = (socklen_t)c->args[2];
-    int r = read_sockaddr(c, 1, c->args[2], &ss);
-    if (r < 0)
-        return r;
-    net_ready(s, c);
-    if ((r = unix_translate(s, c, &ss, &len)) < 0)
+    socklen_t len;
+    int r = guest_addr(s, c, 1, &ss, &len);
+    if (r < 0 || (r = unix_translate(s, c, &ss, &len)) < 0)
         return r;
     return net_connect(s->net, c->tid, sock, (struct sockaddr *)&ss, len);
 }
@@ -126,11 +142,10 @@ long sys_bind(struct session *s, struct call *c)
     if (sock < 0)
         return sock;
     struct sockaddr_storage ss;
-    socklen_t len = (socklen_t)c->args[2];
-    int r = read_sockaddr(c, 1, c->args[2], &ss);
+    socklen_t len;
+    int r = guest_addr(s, c, 1, &ss, &len);
     if (r < 0)
         return r;
-    net_ready(s, c);
     char path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
     if (!unix_path(&ss, len, path))
         return net_bind(s->net, c->tid, sock, (struct sockaddr *)&ss, len);
@@ -159,13 +174,12 @@ long sys_sendto(struct session *s, struct call *c)
     if (len > sizeof data)
         return -EMSGSIZE;
     struct sockaddr_storage ss;
-    socklen_t salen = (socklen_t)c->args[5];
-    int r = read_sockaddr(c, 4, c->args[5], &ss);
+    socklen_t salen;
+    int r = guest_addr(s, c, 4, &ss, &salen);
     if (r == 0 && len && guest_read(call_task(c)->mem, c->args[1], data, len) < 0)
         r = -EFAULT;
     if (r < 0)
         return r;
-    net_ready(s, c);
     if ((r = unix_translate(s, c, &ss, &salen)) < 0)
         return r;
     return net_sendto(s->net, c->tid, sock, data, len, arg_int(c, 3), (struct sockaddr *)&ss,

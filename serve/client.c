@@ -38,10 +38,7 @@ static const char USAGE[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "cordon session: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", USAGE);
-    return 2;
+    return err_usage("cordon session", USAGE, fmt, arg);
 }
 
 struct conn {

@@ -45,10 +45,7 @@ static const char USAGE[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "cordon serve: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n\n%s", USAGE);
-    return 2;
+    return err_usage("cordon serve", USAGE, fmt, arg);
 }
 
 /* A unix socket path that answers belongs to a running server; one that

@@ -28,3 +28,11 @@ void err_print(const struct err *e)
     fflush(stderr);
     err_print_fd(e, 2);
 }
+
+int err_usage(const char *who, const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", who);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+    return 2;
+}

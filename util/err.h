@@ -20,6 +20,11 @@ struct err {
 int err_set(struct err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A command-line mistake: "WHO: " + fmt (with one string argument), a
+ * blank line and the command's usage on stderr; returns 2, the usage-error
+ * exit status every cordon command shares. */
+int err_usage(const char *who, const char *usage, const char *fmt, const char *arg);
+
 /* Prints "cordon: MSG[: strerror]" to stderr. */
 void err_print(const struct err *e);
 /* The same, to fd (a session's exec reports to its guest's stderr). */

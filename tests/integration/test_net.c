@@ -286,3 +286,23 @@ Test(net, a_raw_grant_cuts_a_connection_carrying_a_canary_token)
     assert_run(&r, 0, "upstream got hello\nb'upstream got ' True\n");
     assert_contains(&r, err, "canary token in egress");
 }
+
+/* An AF_UNIX address longer than struct sockaddr_un with no NUL in it is
+ * EINVAL, as on Linux, for connect, bind and sendto alike; the sentry, which
+ * copies the path out of it, survives. */
+Test(net, an_oversized_unix_address_is_einval)
+{
+    const char *script =
+        "import ctypes, errno, socket\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "addr = ctypes.create_string_buffer(b'\\x01\\x00' + b'a' * 126, 128)\n"
+        "for call in ('connect', 'bind', 'sendto'):\n"
+        "    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "    f = getattr(libc, call)\n"
+        "    r = f(s.fileno(), b'x', 1, 0, addr, 128) if call == 'sendto' else f(s.fileno(), addr, 128)\n"
+        "    print(call, r, errno.errorcode.get(ctypes.get_errno()))\n"
+        "print('alive')\n";
+    RUN(r);
+    python(&r, NULL, script);
+    assert_run(&r, 0, "connect -1 EINVAL\nbind -1 EINVAL\nsendto -1 EINVAL\nalive\n");
+}
