@@ -4,10 +4,13 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libarchive libmicrohttpd libcurl libssl libcrypto
+PKGS    := libseccomp libxxhash json-c libmicrohttpd libssl libcrypto
+# Headers only: util/lazylib.c binds these when a feature needs them, so a
+# session's start does not pay for loading them (see util/lazylib.h).
+LAZY_PKGS := libarchive libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-           -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -I. $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 # libhttp-parser (net/http.c) ships no pkg-config file.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -47,7 +50,7 @@ build/progs/%: tests/progs/%.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 build/unit-tests: $(UNIT) $(LIBOBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs criterion)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs criterion libarchive)
 
 build/integration-tests: tests/integration/*.c tests/integration/*.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) $(shell pkg-config --libs criterion)

@@ -19,6 +19,7 @@
  */
 #include "fs/internal.h"
 #include "util/cleanup.h"
+#include "util/lazylib.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -33,6 +34,30 @@
 #define OPAQUE_MARKER ".wh..wh..opq"
 
 static const struct fs_cred root_cred = {0, 0};
+
+/* libarchive is bound when an export or import starts (see util/lazylib.h). */
+#define LIBARCHIVE_FNS(X) \
+    X(archive_entry_atime) X(archive_entry_atime_is_set) X(archive_entry_atime_nsec) \
+    X(archive_entry_copy_stat) X(archive_entry_filetype) X(archive_entry_free) \
+    X(archive_entry_gid) X(archive_entry_hardlink) X(archive_entry_mtime) \
+    X(archive_entry_mtime_nsec) X(archive_entry_new) X(archive_entry_pathname) \
+    X(archive_entry_perm) X(archive_entry_set_filetype) X(archive_entry_set_hardlink) \
+    X(archive_entry_set_pathname) X(archive_entry_set_perm) X(archive_entry_set_size) \
+    X(archive_entry_set_symlink) X(archive_entry_symlink) X(archive_entry_uid) \
+    X(archive_errno) X(archive_error_string) X(archive_read_data_block) \
+    X(archive_read_free) X(archive_read_new) X(archive_read_next_header) \
+    X(archive_read_open_filename) X(archive_read_support_filter_all) \
+    X(archive_read_support_format_tar) X(archive_write_close) X(archive_write_data) \
+    X(archive_write_free) X(archive_write_header) X(archive_write_new) \
+    X(archive_write_open_filename) X(archive_write_set_format_pax_restricted)
+static struct { LIBARCHIVE_FNS(LAZYLIB_FIELD) } libarchive;
+static const char *const libarchive_names[] = { LIBARCHIVE_FNS(LAZYLIB_NAME) };
+
+static int libarchive_load(struct err *e)
+{
+    return lazylib_load("libarchive.so.13", "libarchive13", libarchive_names,
+                        sizeof libarchive_names / sizeof *libarchive_names, &libarchive, e);
+}
 
 /* ---- export ------------------------------------------------------------ */
 
@@ -49,8 +74,8 @@ struct exporter {
 
 static int archive_fail(struct exporter *x, const char *what)
 {
-    return err_set(x->e, archive_errno(x->a) > 0 ? archive_errno(x->a) : EIO,
-                   "--export-fs %s: %s: %s", x->out, what, archive_error_string(x->a));
+    return err_set(x->e, libarchive.archive_errno(x->a) > 0 ? libarchive.archive_errno(x->a) : EIO,
+                   "--export-fs %s: %s: %s", x->out, what, libarchive.archive_error_string(x->a));
 }
 
 /* The path a file with several names was first written at, else NULL
@@ -91,7 +116,7 @@ static int write_data(struct exporter *x, struct inode *i, const char *path)
             return err_set(x->e, errno, "--export-fs %s: reading %s", x->out, path);
         if (n == 0)
             return 0;
-        if (archive_write_data(x->a, buf, (size_t)n) != n)
+        if (libarchive.archive_write_data(x->a, buf, (size_t)n) != n)
             return archive_fail(x, path);
         off += n;
     }
@@ -102,27 +127,27 @@ static int put(struct exporter *x, const char *path, struct inode *i)
     struct stat st;
     if (i)
         vfs_stat_inode(x->v, i, &st);
-    struct archive_entry *en = archive_entry_new();
+    struct archive_entry *en = libarchive.archive_entry_new();
     if (!en)
         return err_set(x->e, ENOMEM, "--export-fs %s", x->out);
-    archive_entry_set_pathname(en, path);
+    libarchive.archive_entry_set_pathname(en, path);
     if (!i) {
         /* A whiteout: an empty file, as OCI layers write it. */
-        archive_entry_set_filetype(en, AE_IFREG);
-        archive_entry_set_perm(en, 0);
-        archive_entry_set_size(en, 0);
+        libarchive.archive_entry_set_filetype(en, AE_IFREG);
+        libarchive.archive_entry_set_perm(en, 0);
+        libarchive.archive_entry_set_size(en, 0);
     } else {
-        archive_entry_copy_stat(en, &st);
+        libarchive.archive_entry_copy_stat(en, &st);
         if (S_ISLNK(i->mode))
-            archive_entry_set_symlink(en, i->target);
+            libarchive.archive_entry_set_symlink(en, i->target);
     }
     const char *first = i && S_ISREG(i->mode) && st.st_nlink > 1 ? first_name(x, i, path) : NULL;
     if (first) {
-        archive_entry_set_hardlink(en, first);
-        archive_entry_set_size(en, 0);
+        libarchive.archive_entry_set_hardlink(en, first);
+        libarchive.archive_entry_set_size(en, 0);
     }
-    int r = archive_write_header(x->a, en) < ARCHIVE_WARN ? archive_fail(x, path) : 0;
-    archive_entry_free(en);
+    int r = libarchive.archive_write_header(x->a, en) < ARCHIVE_WARN ? archive_fail(x, path) : 0;
+    libarchive.archive_entry_free(en);
     if (r == 0 && i && S_ISREG(i->mode) && !first)
         r = write_data(x, i, path);
     return r;
@@ -207,18 +232,20 @@ static int walk(struct exporter *x, struct inode *dir, size_t plen)
 int vfs_export(struct vfs *v, const char *out, struct err *e)
 {
     struct exporter x = {.v = v, .e = e, .out = out};
-    x.a = archive_write_new();
+    if (libarchive_load(e))
+        return -1;
+    x.a = libarchive.archive_write_new();
     if (!x.a)
         return err_set(e, ENOMEM, "--export-fs %s", out);
     int r = 0;
-    if (archive_write_set_format_pax_restricted(x.a) != ARCHIVE_OK ||
-        archive_write_open_filename(x.a, out) != ARCHIVE_OK)
+    if (libarchive.archive_write_set_format_pax_restricted(x.a) != ARCHIVE_OK ||
+        libarchive.archive_write_open_filename(x.a, out) != ARCHIVE_OK)
         r = archive_fail(&x, "opening");
     if (r == 0)
         r = walk(&x, v->root, 0);
-    if (archive_write_close(x.a) != ARCHIVE_OK && r == 0)
+    if (libarchive.archive_write_close(x.a) != ARCHIVE_OK && r == 0)
         r = archive_fail(&x, "writing");
-    archive_write_free(x.a);
+    libarchive.archive_write_free(x.a);
     for (size_t k = 0; k < x.nlinked; k++)
         free(x.link_paths[k]);
     free(x.linked);
@@ -341,7 +368,7 @@ static int file_data(struct importer *m, const char *path, mode_t mode)
     size_t size;
     la_int64_t off;
     int a;
-    while (r == 0 && (a = archive_read_data_block(m->a, &buf, &size, &off)) == ARCHIVE_OK)
+    while (r == 0 && (a = libarchive.archive_read_data_block(m->a, &buf, &size, &off)) == ARCHIVE_OK)
         r = lseek(fd, (off_t)off, SEEK_SET) < 0 ? -errno : write_all(fd, buf, size);
     if (r == 0 && a != ARCHIVE_EOF)
         r = -EIO;
@@ -351,15 +378,15 @@ static int file_data(struct importer *m, const char *path, mode_t mode)
 
 static int set_meta(struct importer *m, const char *path, struct archive_entry *en, bool link)
 {
-    int r = vfs_chownat(m->v, NULL, path, (uid_t)archive_entry_uid(en),
-                        (gid_t)archive_entry_gid(en), VFS_NOFOLLOW, &root_cred);
+    int r = vfs_chownat(m->v, NULL, path, (uid_t)libarchive.archive_entry_uid(en),
+                        (gid_t)libarchive.archive_entry_gid(en), VFS_NOFOLLOW, &root_cred);
     if (r == 0 && !link)
-        r = vfs_chmodat(m->v, NULL, path, archive_entry_perm(en), 0, &root_cred);
+        r = vfs_chmodat(m->v, NULL, path, libarchive.archive_entry_perm(en), 0, &root_cred);
     struct timespec t[2] = {
-        {archive_entry_atime(en), archive_entry_atime_nsec(en)},
-        {archive_entry_mtime(en), archive_entry_mtime_nsec(en)},
+        {libarchive.archive_entry_atime(en), libarchive.archive_entry_atime_nsec(en)},
+        {libarchive.archive_entry_mtime(en), libarchive.archive_entry_mtime_nsec(en)},
     };
-    if (!archive_entry_atime_is_set(en))
+    if (!libarchive.archive_entry_atime_is_set(en))
         t[0] = t[1];
     if (r == 0)
         r = vfs_utimensat(m->v, NULL, path, t, VFS_NOFOLLOW, &root_cred);
@@ -379,7 +406,7 @@ static int import_one(struct importer *m, struct archive_entry *en, char *path, 
         return remove_path(m, path);
     }
     int r = parents(m, path);
-    mode_t type = archive_entry_filetype(en);
+    mode_t type = libarchive.archive_entry_filetype(en);
     struct stat st;
     if (r == 0 && type == AE_IFDIR) {
         r = vfs_statat(m->v, NULL, path, VFS_NOFOLLOW, &root_cred, &st);
@@ -396,35 +423,37 @@ static int import_one(struct importer *m, struct archive_entry *en, char *path, 
     if (hard)
         return vfs_linkat(m->v, NULL, hard, NULL, path, false, &root_cred);
     if (type == AE_IFLNK) {
-        const char *t = archive_entry_symlink(en);
+        const char *t = libarchive.archive_entry_symlink(en);
         r = vfs_symlinkat(m->v, t ? t : "", NULL, path, &root_cred);
         return r < 0 ? r : set_meta(m, path, en, true);
     }
-    r = file_data(m, path, archive_entry_perm(en));
+    r = file_data(m, path, libarchive.archive_entry_perm(en));
     return r < 0 ? r : set_meta(m, path, en, false);
 }
 
 int vfs_import(struct vfs *v, const char *in, struct err *e)
 {
     struct importer m = {.v = v, .e = e, .in = in};
-    m.a = archive_read_new();
+    if (libarchive_load(e))
+        return -1;
+    m.a = libarchive.archive_read_new();
     if (!m.a)
         return err_set(e, ENOMEM, "--import-fs %s", in);
     int r = 0;
-    archive_read_support_format_tar(m.a);
-    archive_read_support_filter_all(m.a);
-    if (archive_read_open_filename(m.a, in, 65536) != ARCHIVE_OK)
-        r = err_set(e, archive_errno(m.a) > 0 ? archive_errno(m.a) : EINVAL, "--import-fs %s: %s",
-                    in, archive_error_string(m.a));
+    libarchive.archive_read_support_format_tar(m.a);
+    libarchive.archive_read_support_filter_all(m.a);
+    if (libarchive.archive_read_open_filename(m.a, in, 65536) != ARCHIVE_OK)
+        r = err_set(e, libarchive.archive_errno(m.a) > 0 ? libarchive.archive_errno(m.a) : EINVAL, "--import-fs %s: %s",
+                    in, libarchive.archive_error_string(m.a));
     struct archive_entry *en;
     int a = ARCHIVE_OK;
-    while (r == 0 && (a = archive_read_next_header(m.a, &en)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(en), *hard = archive_entry_hardlink(en);
+    while (r == 0 && (a = libarchive.archive_read_next_header(m.a, &en)) == ARCHIVE_OK) {
+        const char *name = libarchive.archive_entry_pathname(en), *hard = libarchive.archive_entry_hardlink(en);
         char path[PATH_MAX], target[PATH_MAX];
         if ((r = clean_name(&m, name, path, sizeof path)) < 0 ||
             (hard && (r = clean_name(&m, hard, target, sizeof target)) < 0))
             break;
-        mode_t type = archive_entry_filetype(en);
+        mode_t type = libarchive.archive_entry_filetype(en);
         if (!hard && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
             r = err_set(e, EPERM, "--import-fs %s: member %s: devices, FIFOs and sockets are refused",
                         in, name);
@@ -437,8 +466,8 @@ int vfs_import(struct vfs *v, const char *in, struct err *e)
             r = err_set(e, -k, "--import-fs %s: member %s", in, name);
     }
     if (r == 0 && a != ARCHIVE_EOF)
-        r = err_set(e, archive_errno(m.a) > 0 ? archive_errno(m.a) : EINVAL, "--import-fs %s: %s",
-                    in, archive_error_string(m.a));
-    archive_read_free(m.a);
+        r = err_set(e, libarchive.archive_errno(m.a) > 0 ? libarchive.archive_errno(m.a) : EINVAL, "--import-fs %s: %s",
+                    in, libarchive.archive_error_string(m.a));
+    libarchive.archive_read_free(m.a);
     return r;
 }

@@ -9,7 +9,6 @@
  * POST is retried with exponential backoff; at the session's end what is
  * left gets a bounded last try.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +19,7 @@
 
 #include "sentry/event_record.h"
 #include "util/thread.h"
+#include "util/libcurl.h"
 
 #define QUEUE_BATCHES 64
 #define QUEUE_RECORDS 8192
@@ -83,11 +83,11 @@ static bool post(const struct batch *b)
 {
     struct json_object *logs = otlp_logs_data(b->records, events_session_id(), events_dropped());
     const char *body = otlp_text(logs);
-    curl_easy_setopt(h.curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h.curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_POSTFIELDS, body);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     long code = 0;
-    bool ok = curl_easy_perform(h.curl) == CURLE_OK &&
-              curl_easy_getinfo(h.curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+    bool ok = libcurl.curl_easy_perform(h.curl) == CURLE_OK &&
+              libcurl.curl_easy_getinfo(h.curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
               code >= 200 && code < 300;
     json_object_put(logs);
     return ok;
@@ -175,16 +175,18 @@ int otlp_http_start(const char *base, struct err *e)
     if (n + sizeof "/v1/logs" > sizeof h.url)
         return err_set(e, 0, "--otlp-endpoint: URL too long");
     snprintf(h.url, sizeof h.url, "%.*s/v1/logs", (int)n, base);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(h.curl = curl_easy_init()))
+    if (libcurl_load(e))
+        return -1;
+    if (!(h.curl = libcurl.curl_easy_init()))
         return err_set(e, 0, "--otlp-endpoint: libcurl failed to start");
-    h.headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h.curl, CURLOPT_URL, h.url);
-    curl_easy_setopt(h.curl, CURLOPT_HTTPHEADER, h.headers);
-    curl_easy_setopt(h.curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h.curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h.curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS);
-    curl_easy_setopt(h.curl, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h.curl, CURLOPT_USERAGENT, "cordon-otlp/0.1");
+    h.headers = libcurl.curl_slist_append(NULL, "Content-Type: application/json");
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_URL, h.url);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_HTTPHEADER, h.headers);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_NOSIGNAL, 1L);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_WRITEFUNCTION, discard);
+    libcurl.curl_easy_setopt(h.curl, CURLOPT_USERAGENT, "cordon-otlp/0.1");
     int r = thread_start_quiet(&h.thread, sender, NULL);
     if (r)
         return err_set(e, r, "--otlp-endpoint: sender thread");
@@ -199,7 +201,6 @@ void otlp_http_stop(unsigned grace_ms)
     pthread_cond_signal(&h.cond);
     pthread_mutex_unlock(&h.lock);
     pthread_join(h.thread, NULL);
-    curl_easy_cleanup(h.curl);
-    curl_slist_free_all(h.headers);
-    curl_global_cleanup();
+    libcurl.curl_easy_cleanup(h.curl);
+    libcurl.curl_slist_free_all(h.headers);
 }

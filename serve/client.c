@@ -3,7 +3,6 @@
  * the API without speaking HTTP themselves. exec streams the NDJSON frames
  * to this process's stdout and stderr as they arrive and exits with the
  * guest's status, as `cordon run` would. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -15,6 +14,7 @@
 #include "serve/serve.h"
 #include "util/cleanup.h"
 #include "util/units.h"
+#include "util/libcurl.h"
 
 static const char USAGE[] =
     "usage: cordon session COMMAND --server ADDR [--token TOKEN] ...\n"
@@ -68,38 +68,38 @@ static size_t collect(char *p, size_t size, size_t n, void *ctx)
 static long request(const struct conn *c, const char *method, const char *path, const char *body,
                     size_t body_len, curl_write_callback sink, void *ctx)
 {
-    CURL *h = curl_easy_init();
+    CURL *h = libcurl.curl_easy_init();
     if (!h) {
         fprintf(stderr, "cordon session: libcurl failed to start\n");
         return -1;
     }
     char url[4096], auth[600];
     if (!strncmp(c->server, "unix:", 5)) {
-        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->server + 5);
+        libcurl.curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->server + 5);
         snprintf(url, sizeof url, "http://localhost%s", path);
     } else {
         snprintf(url, sizeof url, "http://%s%s", c->server, path);
     }
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
-    struct curl_slist *hdrs = curl_slist_append(NULL, auth);
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    struct curl_slist *hdrs = libcurl.curl_slist_append(NULL, auth);
+    hdrs = libcurl.curl_slist_append(hdrs, "Expect:");
+    libcurl.curl_easy_setopt(h, CURLOPT_URL, url);
+    libcurl.curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    libcurl.curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        libcurl.curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        libcurl.curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx);
-    CURLcode rc = curl_easy_perform(h);
+    libcurl.curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+    libcurl.curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx);
+    CURLcode rc = libcurl.curl_easy_perform(h);
     long status = -1;
     if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        libcurl.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     else
-        fprintf(stderr, "cordon session: %s: %s\n", c->server, curl_easy_strerror(rc));
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+        fprintf(stderr, "cordon session: %s: %s\n", c->server, libcurl.curl_easy_strerror(rc));
+    libcurl.curl_slist_free_all(hdrs);
+    libcurl.curl_easy_cleanup(h);
     return status;
 }
 
@@ -379,7 +379,11 @@ int cmd_session(int argc, char **argv)
         return usage_error("%s", "--server is required");
     if (!c.token || !*c.token)
         return usage_error("%s", "no token: --token TOKEN or $CORDON_TOKEN");
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct err e = { 0 };
+    if (libcurl_load(&e)) {
+        err_print(&e);
+        return 1;
+    }
     int r;
     char path[200];
     if (!strcmp(cmd, "create")) {
@@ -398,6 +402,5 @@ int cmd_session(int argc, char **argv)
     } else {
         r = usage_error("unknown command or wrong arguments: %s", cmd);
     }
-    curl_global_cleanup();
     return r;
 }

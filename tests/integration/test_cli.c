@@ -23,6 +23,20 @@ Test(cli, version)
     assert_contains(&r, out, "cordon");
 }
 
+/* libcurl and libarchive are bound on first use (util/lazylib.h): linked,
+ * they and their ~45 dependencies cost every session's start ~5 ms. */
+Test(cli, start_does_not_load_optional_libraries)
+{
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("readelf", "-d", cordon_path()));
+    if (r.status == 127)
+        cr_skip_test("readelf (binutils) is missing: cannot read cordon's DT_NEEDED");
+    assert_status(&r, 0);
+    assert_contains(&r, out, "libseccomp");
+    cr_assert(!strstr(r.out, "libcurl") && !strstr(r.out, "libarchive"),
+              "cordon links an optional library" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+}
+
 static void assert_usage_error(const char *const args[])
 {
     RUN(r);
