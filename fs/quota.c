@@ -25,6 +25,7 @@
  */
 #include "fs/internal.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,19 +108,7 @@ static void userns_child(int sock, const char *size, uid_t uid, gid_t gid)
         r = (snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid),
              write_file("/proc/self/gid_map", map));
     int fd = r < 0 ? r : tmpfs_mount(size);
-    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-    struct iovec iov = {.iov_base = &fd, .iov_len = sizeof fd};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        m.msg_control = cbuf;
-        m.msg_controllen = sizeof cbuf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    _exit(sendmsg(sock, &m, 0) < 0);
+    _exit(fdpass_send_result(sock, fd < 0 ? -fd : 0, fd) < 0);
 }
 
 static int tmpfs_mount_unprivileged(const char *size)
@@ -132,17 +121,8 @@ static int tmpfs_mount_unprivileged(const char *size)
         userns_child(sv[1], size, geteuid(), getegid());
     close(sv[1]);
     int r = pid < 0 ? -errno : -EPROTO, got = -1;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = &got, .iov_len = sizeof got};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof cbuf};
-    if (pid > 0 && recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC) == sizeof got) {
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        if (got < 0)
-            r = got;
-        else if (c && c->cmsg_type == SCM_RIGHTS)
-            memcpy(&r, CMSG_DATA(c), sizeof r);
-    }
+    if (pid > 0 && (r = fdpass_recv_result(sv[0], &got)) == 0)
+        r = got >= 0 ? got : -EPROTO;
     close(sv[0]);
     if (pid > 0)
         waitpid(pid, NULL, 0);

@@ -23,66 +23,33 @@
 #include <unistd.h>
 
 #include "net/internal.h"
+#include "util/fdpass.h"
 
 struct request {
     int domain, type, protocol;
 };
 
-static int send_fd(int chan, int err, int fd)
-{
-    char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
-    struct iovec iov = { &err, sizeof err };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        m.msg_control = ctl;
-        m.msg_controllen = sizeof ctl;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    return sendmsg(chan, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
 /* The helper: async-signal-safe calls only (it was forked from threads). */
 static void helper(int chan, int userns, int netns)
 {
     if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns, CLONE_NEWNET) < 0) {
-        send_fd(chan, errno, -1);
+        fdpass_send_result(chan, errno, -1);
         _exit(1);
     }
     /* Nothing of the sentry's but the channel stays open here. */
     if (chan > 3)
         close_range(3, (unsigned)chan - 1, 0);
     close_range((unsigned)chan + 1, ~0u, 0);
-    send_fd(chan, 0, -1);   /* ready */
+    fdpass_send_result(chan, 0, -1);   /* ready */
     struct request q;
     while (recv(chan, &q, sizeof q, 0) == sizeof q) {
         int fd = socket(q.domain, q.type | SOCK_CLOEXEC, q.protocol);
-        if (send_fd(chan, fd < 0 ? errno : 0, fd) < 0)
+        if (fdpass_send_result(chan, fd < 0 ? errno : 0, fd) < 0)
             break;
         if (fd >= 0)
             close(fd);
     }
     _exit(0);
-}
-
-static int recv_answer(int chan, int *fd)
-{
-    int err = EIO;
-    char ctl[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = { &err, sizeof err };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                        .msg_controllen = sizeof ctl };
-    ssize_t got = recvmsg(chan, &m, MSG_CMSG_CLOEXEC);
-    if (got != sizeof err)
-        return -EIO;
-    *fd = -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    if (c && c->cmsg_type == SCM_RIGHTS)
-        memcpy(fd, CMSG_DATA(c), sizeof *fd);
-    return -err;
 }
 
 int netns_start(int userns, int netns, int *chan)
@@ -105,7 +72,7 @@ int netns_start(int userns, int netns, int *chan)
     }
     /* The tracer may reap it first; either way it is gone. */
     waitpid(mid, NULL, __WALL);
-    int fd, r = recv_answer(sv[0], &fd);
+    int fd, r = fdpass_recv_result(sv[0], &fd);
     if (r < 0) {
         close(sv[0]);
         return r;
@@ -119,7 +86,7 @@ int netns_socket(int chan, int domain, int type, int protocol)
     struct request q = { domain, type, protocol };
     if (send(chan, &q, sizeof q, MSG_NOSIGNAL) != sizeof q)
         return -EIO;
-    int fd, r = recv_answer(chan, &fd);
+    int fd, r = fdpass_recv_result(chan, &fd);
     if (r == 0 && fd < 0)
         return -EIO;
     return r < 0 ? r : fd;
