@@ -129,6 +129,28 @@ static void notify_change(struct nameparent *np, struct inode *i, uint32_t mask)
     inode_put(np->dir);
 }
 
+/* What every change of an entry named by a path shares: the walk, the
+ * inotify events on success (EVENT, as notify_change orders them) and the
+ * references. CHANGE gets the inode and ARG. */
+static int change_at(struct vfs *v, struct inode *start, const char *path, unsigned flags,
+                     const struct fs_cred *c, uint32_t event,
+                     int (*change)(struct inode *, const void *, const struct fs_cred *),
+                     const void *arg)
+{
+    struct inode *i;
+    struct nameparent np;
+    int r = lookup_entry(v, start, path, flags, c, &i, &np);
+    if (r < 0)
+        return r;
+    r = change(i, arg, c);
+    if (r == 0)
+        notify_change(&np, i, event);
+    else
+        inode_put(np.dir);
+    inode_put(i);
+    return r;
+}
+
 static int chmod_inode(struct inode *i, mode_t mode, const struct fs_cred *c)
 {
     if (mount_readonly(i))
@@ -159,21 +181,16 @@ int vfs_chmod_inode(struct vfs *v, struct inode *i, mode_t mode, const struct fs
     return r;
 }
 
+static int chmod_path(struct inode *i, const void *mode, const struct fs_cred *c)
+{
+    /* fchmodat(AT_SYMLINK_NOFOLLOW) on a symlink: Linux has no link modes. */
+    return S_ISLNK(i->mode) ? -EOPNOTSUPP : chmod_inode(i, *(const mode_t *)mode, c);
+}
+
 int vfs_chmodat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
                 unsigned flags, const struct fs_cred *c)
 {
-    struct inode *i;
-    struct nameparent np;
-    int r = lookup_entry(v, start, path, flags, c, &i, &np);
-    if (r < 0)
-        return r;
-    r = S_ISLNK(i->mode) ? -EOPNOTSUPP : chmod_inode(i, mode, c);
-    if (r == 0)
-        notify_change(&np, i, IN_ATTRIB);
-    else
-        inode_put(np.dir);
-    inode_put(i);
-    return r;
+    return change_at(v, start, path, flags, c, IN_ATTRIB, chmod_path, &mode);
 }
 
 static int chown_inode(struct inode *i, uid_t uid, gid_t gid, const struct fs_cred *c)
@@ -215,21 +232,20 @@ int vfs_chown_inode(struct vfs *v, struct inode *i, uid_t uid, gid_t gid,
     return r;
 }
 
+struct owner {
+    uid_t uid;
+    gid_t gid;
+};
+
+static int chown_path(struct inode *i, const void *o, const struct fs_cred *c)
+{
+    return chown_inode(i, ((const struct owner *)o)->uid, ((const struct owner *)o)->gid, c);
+}
+
 int vfs_chownat(struct vfs *v, struct inode *start, const char *path, uid_t uid,
                 gid_t gid, unsigned flags, const struct fs_cred *c)
 {
-    struct inode *i;
-    struct nameparent np;
-    int r = lookup_entry(v, start, path, flags, c, &i, &np);
-    if (r < 0)
-        return r;
-    r = chown_inode(i, uid, gid, c);
-    if (r == 0)
-        notify_change(&np, i, IN_ATTRIB);
-    else
-        inode_put(np.dir);
-    inode_put(i);
-    return r;
+    return change_at(v, start, path, flags, c, IN_ATTRIB, chown_path, &(struct owner){ uid, gid });
 }
 
 static bool nsec_ok(long ns)
@@ -295,33 +311,22 @@ int vfs_utimens_inode(struct vfs *v, struct inode *i, const struct timespec time
     return r < 0 ? r : 0;
 }
 
-int vfs_utimensat(struct vfs *v, struct inode *start, const char *path,
-                  const struct timespec times[2], unsigned flags, const struct fs_cred *c)
+static int utimens_path(struct inode *i, const void *times, const struct fs_cred *c)
 {
-    struct inode *i;
-    struct nameparent np;
-    int r = lookup_entry(v, start, path, flags, c, &i, &np);
-    if (r < 0)
-        return r;
-    r = utimens_inode(i, times, c);
-    if (r == 0)
-        notify_change(&np, i, IN_ATTRIB);
-    else
-        inode_put(np.dir);
-    inode_put(i);
+    int r = utimens_inode(i, times, c);
     return r < 0 ? r : 0;
 }
 
-int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t len,
-                   const struct fs_cred *c)
+int vfs_utimensat(struct vfs *v, struct inode *start, const char *path,
+                  const struct timespec times[2], unsigned flags, const struct fs_cred *c)
 {
-    if (len < 0)
-        return -EINVAL;
-    struct inode *i;
-    struct nameparent np;
-    int r = lookup_entry(v, start, path, 0, c, &i, &np);
-    if (r < 0)
-        return r;
+    return change_at(v, start, path, flags, c, IN_ATTRIB, utimens_path, times);
+}
+
+static int truncate_path(struct inode *i, const void *len, const struct fs_cred *c)
+{
+    off_t n = *(const off_t *)len;
+    int r;
     if (S_ISDIR(i->mode))
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
@@ -331,13 +336,16 @@ int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t l
     else
         r = perm_check(i, W_OK, c);
     if (r == 0 && i->layer == LAYER_MOUNT)
-        r = mount_truncate(i, len);
-    else if (r == 0 && (r = ovl_copy_up(i, len > 0)) == 0 && ftruncate(i->memfd, len) < 0)
+        r = mount_truncate(i, n);
+    else if (r == 0 && (r = ovl_copy_up(i, n > 0)) == 0 && ftruncate(i->memfd, n) < 0)
         r = -errno;
-    if (r == 0)
-        notify_change(&np, i, IN_MODIFY);
-    else
-        inode_put(np.dir);
-    inode_put(i);
     return r;
+}
+
+int vfs_truncateat(struct vfs *v, struct inode *start, const char *path, off_t len,
+                   const struct fs_cred *c)
+{
+    if (len < 0)
+        return -EINVAL;
+    return change_at(v, start, path, 0, c, IN_MODIFY, truncate_path, &len);
 }
