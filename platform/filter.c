@@ -2,6 +2,9 @@
 #include "platform/filter.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +52,7 @@ static int export_bpf(scmp_filter_ctx c, struct sock_fprog *prog, struct err *e)
     return 0;
 }
 
-int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify_action,
+static int build(const struct sys_filter_row *table, unsigned n, uint32_t notify_action,
                  struct sock_fprog *prog, struct err *e)
 {
     __attribute__((cleanup(release_ctx))) scmp_filter_ctx c = seccomp_init(notify_action);
@@ -97,4 +100,69 @@ int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify
         }
     }
     return export_bpf(c, prog, e);
+}
+
+/* The last program built per action. A session sentry (`cordon serve`, OCI
+ * exec) launches a tree per exec from the same table, and libseccomp takes
+ * about 1 ms to build the program each time. */
+static struct {
+    uint32_t action;
+    unsigned n;
+    struct sys_filter_row *rows;
+    struct sock_fprog prog;
+} cache[2];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool same_rows(const struct sys_filter_row *a, const struct sys_filter_row *b, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        if (a[k].cls != b[k].cls || a[k].err != b[k].err || a[k].native != b[k].native ||
+            a[k].nnative != b[k].nnative)
+            return false;
+    return true;
+}
+
+static int copy_prog(const struct sock_fprog *from, struct sock_fprog *to, struct err *e)
+{
+    size_t len = from->len * sizeof *from->filter;
+    to->filter = malloc(len);
+    if (!to->filter)
+        return err_set(e, ENOMEM, "filter");
+    memcpy(to->filter, from->filter, len);
+    to->len = from->len;
+    return 0;
+}
+
+int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify_action,
+                 struct sock_fprog *prog, struct err *e)
+{
+    pthread_mutex_lock(&cache_lock);
+    int r = -1;
+    for (unsigned k = 0; k < 2; k++)
+        if (cache[k].rows && cache[k].action == notify_action && cache[k].n == n &&
+            same_rows(cache[k].rows, table, n)) {
+            r = copy_prog(&cache[k].prog, prog, e);
+            goto out;
+        }
+    if ((r = build(table, n, notify_action, prog, e)) < 0)
+        goto out;
+    /* Slot 0 for the seccomp platform's action, 1 for ptrace's; a table that
+     * changed replaces its slot. Failing to cache costs only speed. */
+    unsigned k = notify_action == SECCOMP_RET_USER_NOTIF ? 0 : 1;
+    struct sys_filter_row *rows = malloc(n * sizeof *rows);
+    struct sock_fprog copy;
+    if (rows && copy_prog(prog, &copy, &(struct err){ 0 }) == 0) {
+        free(cache[k].rows);
+        free(cache[k].prog.filter);
+        memcpy(rows, table, n * sizeof *rows);
+        cache[k].rows = rows;
+        cache[k].n = n;
+        cache[k].action = notify_action;
+        cache[k].prog = copy;
+    } else {
+        free(rows);
+    }
+out:
+    pthread_mutex_unlock(&cache_lock);
+    return r;
 }

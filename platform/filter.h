@@ -17,7 +17,9 @@
  * (i386 int 0x80, x32) -> ENOSYS. `notify_action` is SECCOMP_RET_USER_NOTIF
  * for the seccomp platform, SECCOMP_RET_TRACE | FILTER_TRACE_SERVICED for
  * the ptrace platform.
- * The program is malloc'ed into *prog; free prog->filter. */
+ * The program is malloc'ed into *prog; free prog->filter. The last program
+ * per action is kept, so a sentry that launches many trees from one table
+ * builds it once. Thread-safe. */
 int filter_build(const struct sys_filter_row *table, unsigned n, uint32_t notify_action,
                  struct sock_fprog *prog, struct err *e);
 
