@@ -5,8 +5,8 @@
  * loop runs on the main thread while the notification loop (seccomp
  * platform) has its own. It learns every fork/vfork/clone/exec/exit
  * exactly, re-injects signals (traced tasks stop for each one), keeps group
- * stops with PTRACE_LISTEN, forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT given to
- * cordon, and enforces the timeout by killing the guest's init (which takes
+ * stops with PTRACE_LISTEN, forwards SIGINT/TERM/HUP/QUIT/USR1/USR2/ALRM/WINCH
+ * given to cordon, and enforces the timeout by killing the guest's init (which takes
  * its pid namespace down). On the ptrace platform a serviced call is a
  * SECCOMP_RET_TRACE stop: the registers become a struct call for the same
  * dispatch hook, and the answer goes into rax with the call skipped.
@@ -48,6 +48,7 @@ struct tracer {
     const struct sentry_hooks *hooks;
     pid_t init_pid;
     pid_t prog_pid;      /* the PROGRAM: init's first child */
+    int early_sig;       /* forwarded before the PROGRAM was known: sent once it is */
     bool prog_done;
     int prog_status;
     int sfd;             /* signalfd: SIGCHLD and the signals cordon forwards */
@@ -203,12 +204,21 @@ static bool held_swap(struct tracer *t, pid_t from, pid_t to)
     return false;
 }
 
+/* A caller's `kill` right after `start` may come before init has forked
+ * the PROGRAM; it is delivered then, as if the PROGRAM had been there. */
+static void prog_found(struct tracer *t, pid_t pid)
+{
+    t->prog_pid = pid;
+    if (t->early_sig)
+        kill(pid, t->early_sig);
+}
+
 static void new_child(struct tracer *t, pid_t pid)
 {
     pid_t tgid, ppid;
     if (t->prog_pid == 0 && proc_ids(pid, &tgid, &ppid) == 0 && tgid == pid &&
         ppid == t->init_pid)
-        t->prog_pid = pid;
+        prog_found(t, pid);
     /* The PROGRAM is never held: init's fork event may stay queued behind
      * it, and init does nothing after the fork that the PROGRAM inherits.
      * With the held set full, adoption from /proc copes as best it can. */
@@ -241,7 +251,7 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0) {
             t->hooks->task_new(t->hooks->ctx, (pid_t)msg, pid, clone_flags_of(pid, event));
             if (pid == t->init_pid && t->prog_pid == 0)
-                t->prog_pid = (pid_t)msg;
+                prog_found(t, (pid_t)msg);
             if (held_swap(t, (pid_t)msg, 0))
                 ptrace(PTRACE_CONT, (pid_t)msg, 0, 0);
         }
@@ -300,6 +310,8 @@ static void forward(struct tracer *t, const struct signalfd_siginfo *si)
         return;
     if (t->prog_pid > 0 && !t->prog_done)
         kill(t->prog_pid, (int)si->ssi_signo);
+    else if (!t->prog_pid)
+        t->early_sig = (int)si->ssi_signo;
 }
 
 /* Blocks until a signal (SIGCHLD included) or the timeout comes, and acts
@@ -377,13 +389,16 @@ static int wait_task(void *ctx, pid_t pid, int *status)
 int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
                  unsigned timeout_ms, int *wstatus, bool *timed_out, struct err *e)
 {
+    /* Besides SIGCHLD, the signals a caller means for the program (an
+     * OCI runtime's `kill` names any): job control stays cordon's own,
+     * faults and SIGPIPE stay what they are for the sentry. */
+    static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                                     SIGALRM, SIGWINCH };
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGQUIT);
+    for (size_t k = 0; k < sizeof forwarded / sizeof *forwarded; k++)
+        sigaddset(&set, forwarded[k]);
     /* Blocked before any thread exists, so every thread inherits it and
      * only the signalfd sees these signals. */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)

@@ -207,6 +207,18 @@ static int reachable_root(struct oci_config *cfg, struct err *e)
     return 0;
 }
 
+/* The caller's network namespace (podman's netavark or slirp one): the
+ * sentry joins it before any thread or socket exists, so the proxy's
+ * upstream connections leave through it; the guest still gets its own
+ * namespace behind the sentry and reaches nothing ungranted. */
+static int join_netns(const char *path, struct err *e)
+{
+    _cleanup_close_ int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (path && (fd < 0 || setns(fd, CLONE_NEWNET) < 0))
+        return err_set(e, errno, "joining the network namespace %s", path);
+    return 0;
+}
+
 /* The container's sentry: sets the session up, says so on `ready`, waits
  * for `start`, runs the program and exits with its status. */
 static __attribute__((noreturn)) void container_main(struct oci_config *cfg, const char *fifo,
@@ -236,7 +248,7 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
         }
     }
     struct err e = { 0 };
-    if (reachable_root(cfg, &e) < 0) {
+    if (join_netns(cfg->netns, &e) < 0 || reachable_root(cfg, &e) < 0) {
         err_print(&e);
         _exit(125);
     }

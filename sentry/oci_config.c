@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Refuses every key of obj that `known` does not list. */
 static int only_keys(json_object *obj, const char *where, const char *const *known,
@@ -145,30 +146,118 @@ static int load_process(json_object *p, struct oci_config *c, struct err *e)
 }
 
 /* Mounts the session already has in its own form: /proc, /sys, /dev and
- * friends are synthetic, /etc/hostname, hosts and resolv.conf are the
- * session's, tmpfs is what the memory layer is. A bind of host data is
- * refused: it would need a workspace mount, which bundles cannot ask yet. */
-static int load_mounts(json_object *arr, struct err *e)
+ * friends are synthetic, tmpfs is what the memory layer is. podman's binds
+ * of its own files (/etc/hosts, hostname, resolv.conf, .containerenv, the
+ * shm directory) give way to the session's: the guest's names resolve
+ * through the sentry's DNS answerer and its shm is memory. */
+static bool synthetic_mount(const char *dst, bool bind)
 {
-    static const char *const synthetic[] = { "/proc", "/sys", "/sys/fs/cgroup", "/dev",
-                                             "/dev/pts", "/dev/shm", "/dev/mqueue", "/tmp",
-                                             "/run", "/etc/hostname", "/etc/hosts",
-                                             "/etc/resolv.conf", "/run/.containerenv", NULL };
-    size_t n = arr ? json_object_array_length(arr) : 0;
+    static const char *const fs[] = { "/proc", "/sys", "/sys/fs/cgroup", "/dev", "/dev/pts",
+                                      "/dev/shm", "/dev/mqueue", "/tmp", "/run", NULL };
+    static const char *const files[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
+                                         "/run/.containerenv", "/dev/shm", NULL };
+    const char *const *s = bind ? files : fs;
+    while (*s && strcmp(*s, dst))
+        s++;
+    return *s != NULL;
+}
+
+/* A bind's options as a --mount OPTS list (rw unless ro, as in OCI).
+ * Propagation and atime options mean nothing to the VFS's grafts (host
+ * paths are resolved live, nothing is mounted); nosuid and nodev are what
+ * mounts always are (no_new_privs, device nodes refused). */
+static int bind_opts(json_object *opts, size_t k, char *out, size_t size, struct err *e)
+{
+    static const char *const moot[] = { "bind", "rbind", "private", "rprivate", "slave",
+                                        "rslave", "nosuid", "nodev", "relatime", "norelatime",
+                                        "noatime", "strictatime", "exec", "rw", NULL };
+    bool ro = false, noexec = false;
+    size_t n = opts ? json_object_array_length(opts) : 0;
+    for (size_t j = 0; j < n; j++) {
+        json_object *o = json_object_array_get_idx(opts, j);
+        const char *v = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
+        const char *const *m = moot;
+        while (*m && strcmp(*m, v))
+            m++;
+        if (!strcmp(v, "ro"))
+            ro = true;
+        else if (!strcmp(v, "noexec"))
+            noexec = true;
+        else if (!*m)
+            return err_set(e, 0, "config.json: mounts[%zu]: bind option \"%s\" is not supported "
+                                 "by cordon", k, v);
+    }
+    snprintf(out, size, "%s%s", ro ? "ro" : "rw", noexec ? ",noexec" : "");
+    return 0;
+}
+
+/* A bind of host data becomes a workspace mount (`--mount HOST:GUEST:OPTS`):
+ * the VFS grafts the host directory, secrets hidden inside it. */
+static int bind_mount(json_object *m, size_t k, const char *dst, const char *bundle,
+                      struct oci_config *c, size_t *nb, struct err *e)
+{
+    json_object *src = get(m, "source", json_type_string);
+    if (!src)
+        return err_set(e, 0, "config.json: mounts[%zu]: a bind needs a source", k);
+    const char *s = json_object_get_string(src);
+    char path[PATH_MAX * 2], host[PATH_MAX], opts[16];
+    snprintf(path, sizeof path, "%s%s%s", s[0] == '/' ? "" : bundle, s[0] == '/' ? "" : "/", s);
+    struct stat st;
+    if (!realpath(path, host) || stat(host, &st) < 0)
+        return err_set(e, errno, "config.json: mounts[%zu]: bind source %s", k, path);
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, 0, "config.json: mounts[%zu]: %s is not a directory: cordon binds "
+                             "directories only", k, host);
+    if (strchr(dst, ':'))
+        return err_set(e, 0, "config.json: mounts[%zu]: destination %s: a ':' is not supported",
+                       k, dst);
+    if (*nb == OCI_MAX_MOUNTS)
+        return err_set(e, 0, "config.json: mounts: more than %d binds", OCI_MAX_MOUNTS);
+    if (bind_opts(get(m, "options", json_type_array), k, opts, sizeof opts, e) < 0)
+        return -1;
+    if (asprintf(&c->mounts[*nb], "%s:%s:%s", host, dst, opts) < 0)
+        return err_set(e, ENOMEM, "config.json: mounts[%zu]", k);
+    (*nb)++;
+    return 0;
+}
+
+static bool is_bind(json_object *m)
+{
+    json_object *type = get(m, "type", json_type_string), *opts = get(m, "options", json_type_array);
+    if (type && !strcmp(json_object_get_string(type), "bind"))
+        return true;
+    for (size_t j = 0; opts && j < json_object_array_length(opts); j++) {
+        const char *o = json_object_get_string(json_object_array_get_idx(opts, j));
+        if (o && (!strcmp(o, "bind") || !strcmp(o, "rbind")))
+            return true;
+    }
+    return false;
+}
+
+static int load_mounts(json_object *arr, const char *bundle, struct oci_config *c, struct err *e)
+{
+    size_t n = arr ? json_object_array_length(arr) : 0, nb = 0;
     for (size_t k = 0; k < n; k++) {
         json_object *m = json_object_array_get_idx(arr, k);
         json_object *dst = get(m, "destination", json_type_string);
-        if (!dst)
-            return err_set(e, 0, "config.json: mounts[%zu]: destination required", k);
+        if (!dst || json_object_get_string(dst)[0] != '/')
+            return err_set(e, 0, "config.json: mounts[%zu]: an absolute destination is required",
+                           k);
         const char *d = json_object_get_string(dst);
-        const char *const *s = synthetic;
-        while (*s && strcmp(*s, d))
-            s++;
-        if (!*s)
-            return err_set(e, 0, "config.json: mounts[%zu]: a mount at %s is not supported by "
-                                 "cordon (only the synthetic /proc, /sys, /dev, /tmp and /run)",
-                           k, d);
+        bool bind = is_bind(m);
+        if (synthetic_mount(d, bind))
+            continue;
+        if (!bind)
+            return err_set(e, 0, "config.json: mounts[%zu]: a %s mount at %s is not supported by "
+                                 "cordon (binds of host directories, and the synthetic /proc, "
+                                 "/sys, /dev, /tmp and /run)", k,
+                           get(m, "type", json_type_string)
+                               ? json_object_get_string(get(m, "type", json_type_string))
+                               : "typeless", d);
+        if (bind_mount(m, k, d, bundle, c, &nb, e) < 0)
+            return -1;
     }
+    c->run.mounts = (const char *const *)c->mounts;
     return 0;
 }
 
@@ -233,10 +322,24 @@ static int load_linux(json_object *l, struct oci_config *c, struct err *e)
         return -1;
     json_object *ns = get(l, "namespaces", json_type_array);
     size_t n = ns ? json_object_array_length(ns) : 0;
-    for (size_t k = 0; k < n; k++)
-        if (must_be_empty(json_object_array_get_idx(ns, k), "path", "linux.namespaces[].", e) < 0)
+    for (size_t k = 0; k < n; k++) {
+        json_object *entry = json_object_array_get_idx(ns, k);
+        json_object *type = get(entry, "type", json_type_string);
+        json_object *path = get(entry, "path", json_type_string);
+        /* The caller's network namespace is where the sentry's own sockets
+         * (the proxy's upstreams) live; the guest keeps its own behind the
+         * sentry, so the egress policy still decides. */
+        if (type && path && !strcmp(json_object_get_string(type), "network")) {
+            c->netns = json_object_get_string(path);
+            if (access(c->netns, F_OK) < 0)
+                return err_set(e, errno, "config.json: linux.namespaces[%zu].path %s", k,
+                               c->netns);
+        } else if (must_be_empty(entry, "path", "linux.namespaces[].", e) < 0) {
             return err_set(e, 0, "config.json: linux.namespaces[%zu].path: joining an existing "
-                                 "namespace is not supported by cordon yet", k);
+                                 "%s namespace is not supported by cordon (only network)", k,
+                           type ? json_object_get_string(type) : "(untyped)");
+        }
+    }
     return load_resources(get(l, "resources", json_type_object), c, e);
 }
 
@@ -266,7 +369,7 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct err *e)
     if (!realpath(joined, c->rootfs) || stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
         return err_set(e, errno ? errno : ENOTDIR, "config.json: root.path %s", joined);
     if (load_process(get(c->json, "process", json_type_object), c, e) < 0 ||
-        load_mounts(get(c->json, "mounts", json_type_array), e) < 0 ||
+        load_mounts(get(c->json, "mounts", json_type_array), bundle, c, e) < 0 ||
         load_linux(get(c->json, "linux", json_type_object), c, e) < 0)
         return -1;
     json_object *host = get(c->json, "hostname", json_type_string);
@@ -284,6 +387,9 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct err *e)
 
 void oci_config_free(struct oci_config *c)
 {
+    for (size_t k = 0; c->mounts[k]; k++)
+        free(c->mounts[k]);
+    c->mounts[0] = NULL;
     json_object_put(c->json);
     c->json = NULL;
 }

@@ -1,6 +1,6 @@
 /* sentry/oci_config.h — an OCI bundle's config.json as a cordon session.
- * Every field is either mapped (process, hostname, root, resources, the
- * dev.cordon.* annotations), accepted because cordon's sandbox already
+ * Every field is either mapped (process, hostname, root, resources, bind
+ * mounts, the network namespace to join, the dev.cordon.* annotations), accepted because cordon's sandbox already
  * gives what it asks (capabilities dropped, seccomp, masked /proc paths,
  * namespaces of its own), or refused by name: a runtime that silently
  * ignored a setting would run the container weaker than its author meant. */
@@ -16,6 +16,7 @@
 #define OCI_MAX_ARGS 256
 #define OCI_MAX_ENV 256
 #define OCI_MAX_RLIMITS 16
+#define OCI_MAX_MOUNTS 64
 
 struct oci_config {
     json_object *json;                     /* owns every string below */
@@ -26,6 +27,8 @@ struct oci_config {
     unsigned nrlimits;
     int oom_score_adj;
     bool has_oom_score_adj;
+    char *mounts[OCI_MAX_MOUNTS + 1];      /* binds as --mount specs (owned) */
+    const char *netns;                     /* linux.namespaces network path, or NULL */
     struct run_options run;                /* argv, env, cwd, rootfs, limits, ... */
 };
 

@@ -38,7 +38,7 @@ static void make_bundle(struct bundle *b, const char *args_json, const char *ext
     char script[2048];
     snprintf(script, sizeof script,
              "set -e; cd %s; mkdir -p rootfs/bin rootfs/etc rootfs/var/tmp; cp " BUSYBOX
-             " rootfs/bin/; for a in sh echo cat ls sleep id hostname test; do "
+             " rootfs/bin/; for a in sh echo cat ls sleep id hostname test nc grep; do "
              "ln -s busybox rootfs/bin/$a; done; echo image > rootfs/etc/motd; "
              "chmod 1777 rootfs/var/tmp",
              b->dir);
@@ -284,5 +284,175 @@ Test(oci, events_annotation_streams_the_containers_events)
     cr_assert(ev && strstr(ev, "process.exec"), "no exec event in the events file:\n%s",
               ev ? ev : "(none)");
     free(ev);
+    remove_bundle(&b);
+}
+
+/* The bundle's state and platform flags as shell words, for the tests
+ * that drive the runtime from a script (backgrounded run + kill). */
+static void oci_words(struct bundle *b, char *buf, size_t size)
+{
+    snprintf(buf, size, "'%s' --root %s %s", cordon_path(), b->root, b->platform);
+}
+
+Test(oci, binds_become_workspace_mounts_with_secrets_hidden)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"true\"]", NULL);
+    char script[1024], extra[1024];
+    snprintf(script, sizeof script,
+             "set -e; mkdir -p %s/host/.ssh; echo data > %s/host/plain; echo S > %s/host/.env; "
+             "echo K > %s/host/.ssh/id_rsa; cp -r %s/host %s/host2; touch %s/hosts",
+             b.dir, b.dir, b.dir, b.dir, b.dir, b.dir, b.dir);
+    RUN(mk);
+    run_cmd(&mk, NULL, ARGV("/bin/sh", "-c", script));
+    assert_status(&mk, 0);
+    /* rw by default as in OCI, ro on request, and podman's own /etc/hosts
+     * bind (a file) giving way to the session's. */
+    snprintf(extra, sizeof extra,
+             ",\"mounts\":[{\"destination\":\"/w\",\"type\":\"bind\",\"source\":\"%s/host\","
+             "\"options\":[\"rbind\",\"rprivate\"]},"
+             "{\"destination\":\"/r\",\"type\":\"bind\",\"source\":\"%s/host2\","
+             "\"options\":[\"ro\",\"rbind\",\"nosuid\",\"nodev\"]},"
+             "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\","
+             "\"options\":[\"bind\"]}]",
+             b.dir, b.dir, b.dir);
+    write_config(&b, "[\"sh\",\"-c\",\"cat /w/plain; ls -a /w; cat /w/.env /r/.ssh/id_rsa; "
+                     "echo new > /w/out; echo no > /r/x || echo ro refused; grep -c ocitest "
+                     "/etc/hosts\"]", extra);
+    RUN(r);
+    oci(&r, &b, ARGV("run", "--bundle", b.dir, "c9"));
+    assert_status(&r, 0);
+    cr_assert(!strcmp(r.out, "data\n.\n..\nplain\nro refused\n1\n"),
+              "the guest's view of the binds" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+    assert_contains(&r, err, "/w/.env': No such file");
+    assert_contains(&r, err, "/r/.ssh/id_rsa': No such file");
+    assert_contains(&r, err, "Read-only file system");
+    char path[128];
+    snprintf(path, sizeof path, "%s/host/out", b.dir);
+    char *out = slurp(path);
+    cr_assert(out && !strcmp(out, "new\n"), "a rw bind's write did not reach the host");
+    free(out);
+    /* A file bind and a tmpfs elsewhere are refused by name, never dropped. */
+    snprintf(extra, sizeof extra,
+             ",\"mounts\":[{\"destination\":\"/f\",\"type\":\"bind\",\"source\":\"%s/host/plain\","
+             "\"options\":[\"bind\"]}]", b.dir);
+    write_config(&b, "[\"true\"]", extra);
+    RUN(file);
+    oci(&file, &b, ARGV("run", "--bundle", b.dir, "c10"));
+    assert_status(&file, 1);
+    assert_contains(&file, err, "is not a directory: cordon binds directories only");
+    write_config(&b, "[\"true\"]", ",\"mounts\":[{\"destination\":\"/s\",\"type\":\"tmpfs\","
+                                   "\"source\":\"tmpfs\"}]");
+    RUN(tmp);
+    oci(&tmp, &b, ARGV("run", "--bundle", b.dir, "c11"));
+    assert_status(&tmp, 1);
+    assert_contains(&tmp, err, "a tmpfs mount at /s is not supported");
+    remove_bundle(&b);
+}
+
+Test(oci, kill_reaches_the_program_and_sigkill_ends_the_tree)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\",\"-c\",\"trap 'echo got USR1' USR1; trap 'echo got TERM; exit 3' "
+                    "TERM; echo ready; while :; do sleep 100 & wait; done\"]", NULL);
+    char c[256], script[2048];
+    oci_words(&b, c, sizeof c);
+    snprintf(script, sizeof script,
+             "%s run --bundle %s c12 > %s/out 2>&1 & p=$!; "
+             "i=0; until grep -q ready %s/out || [ $i -gt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+             "%s kill c12 USR1; i=0; "
+             "until grep -q USR1 %s/out || [ $i -gt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+             "%s kill c12 TERM; wait $p; echo rc=$?; cat %s/out",
+             c, b.dir, b.dir, b.dir, c, b.dir, c, b.dir);
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("/bin/sh", "-c", script));
+    assert_status(&r, 0);
+    cr_assert(!strcmp(r.out, "rc=3\nready\ngot USR1\ngot TERM\n"),
+              "the program's traps" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+    /* SIGKILL cannot be passed on: it ends the sentry and every guest
+     * process with it (the sentry, init, sh and its two sleeps). */
+    write_config(&b, "[\"sh\",\"-c\",\"trap '' TERM; sleep 100 & sleep 100 & wait\"]", NULL);
+    snprintf(script, sizeof script,
+             "%s run --detach --bundle %s c13 </dev/null >/dev/null 2>&1 || exit 9; "
+             "i=0; while [ $(%s ps --format json c13 | tr , ' ' | wc -w) -lt 5 ] && "
+             "[ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
+             "pids=$(%s ps c13 | tail -n +2); %s kill c13 KILL || exit 8; sleep 1; "
+             "for p in $pids; do [ -d /proc/$p ] && ! grep -q zombie /proc/$p/status && "
+             "grep -q 'State:.*[RSD]' /proc/$p/status && echo alive $p; done; "
+             "%s delete c13; echo n=$(echo $pids | wc -w)",
+             c, b.dir, c, c, c, c);
+    RUN(k);
+    run_cmd(&k, NULL, ARGV("/bin/sh", "-c", script));
+    assert_status(&k, 0);
+    assert_lacks(&k, out, "alive");
+    assert_lacks(&k, out, "n=0");
+    remove_bundle(&b);
+}
+
+/* Egress in a container: default deny through the sentry, and a grant
+ * from the dev.cordon.policy annotation reaching a server that exists
+ * only in the network namespace the caller gives (linux.namespaces path),
+ * so the sentry's upstream must have left through it. */
+Test(oci, joins_the_callers_netns_and_keeps_egress_policy)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to make a network namespace (ip netns add)");
+    struct bundle b;
+    make_bundle(&b, "[\"true\"]", NULL);
+    char tag[17], ns[64], script[1024], extra[1024];
+    random_tag(tag);
+    snprintf(ns, sizeof ns, "cordon-oci-%.8s", tag);
+    int port = 20000 + (int)(strtoul(tag + 8, NULL, 16) % 20000);
+    snprintf(script, sizeof script,
+             "set -e; ip netns add %s; ip -n %s link set lo up; "
+             "ip -n %s addr add 10.231.7.1/32 dev lo; "
+             "echo '{\"egress\":[{\"host\":\"10.231.7.1\",\"port\":%d}]}' > %s/p.json",
+             ns, ns, ns, port, b.dir);
+    RUN(mk);
+    run_cmd(&mk, NULL, ARGV("/bin/sh", "-c", script));
+    if (mk.status != 0) {
+        remove_bundle(&b);
+        cr_skip_test("ip netns add is not possible here: %.200s", mk.err);
+    }
+    /* One connection: the server's greeting, then it exits. */
+    snprintf(script, sizeof script,
+             "ip netns exec %s timeout 20 python3 -c 'import socket; s=socket.socket(); "
+             "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+             "s.bind((\"10.231.7.1\", %d)); s.listen(); "
+             "c,_=s.accept(); c.sendall(b\"hello-from-netns\\n\"); c.close()' >/dev/null &",
+             ns, port);
+    snprintf(extra, sizeof extra,
+             ",\"annotations\":{\"dev.cordon.policy\":\"%s/p.json\"},"
+             "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
+             "\"path\":\"/run/netns/%s\"}]}",
+             b.dir, ns);
+    char args[256];
+    snprintf(args, sizeof args,
+             "[\"sh\",\"-c\",\"nc 10.231.7.1 %d </dev/null; nc 10.231.7.2 %d </dev/null; "
+             "nc 1.1.1.1 80 </dev/null; echo done\"]", port, port);
+    write_config(&b, args, extra);
+    char c[256], full[4096];
+    oci_words(&b, c, sizeof c);
+    snprintf(full, sizeof full,
+             "%s i=0; until ip netns exec %s ss -ltn | grep -q 10.231.7.1:%d || [ $i -gt 100 ]; "
+             "do sleep 0.1; i=$((i+1)); done; %s run --bundle %s c14 </dev/null",
+             script, ns, port, c, b.dir);
+    RUN(r);
+    run_cmd(&r, NULL, ARGV("/bin/sh", "-c", full));
+    snprintf(script, sizeof script, "ip netns del %s", ns);
+    RUN(del);
+    run_cmd(&del, NULL, ARGV("/bin/sh", "-c", script));
+    assert_status(&r, 0);
+    cr_assert(!strcmp(r.out, "hello-from-netns\ndone\n"), "the guest's connections" RUN_CONTEXT,
+              RUN_CONTEXT_ARGS(&r));
+    assert_contains(&r, err, "10.231.7.2");
+    assert_contains(&r, err, "Network is unreachable");
+    /* A path that is not there is refused before anything starts. */
+    write_config(&b, "[\"true\"]", ",\"linux\":{\"namespaces\":[{\"type\":\"network\","
+                                   "\"path\":\"/run/netns/cordon-none\"}]}");
+    RUN(bad);
+    oci(&bad, &b, ARGV("run", "--bundle", b.dir, "c15"));
+    assert_status(&bad, 1);
+    assert_contains(&bad, err, "/run/netns/cordon-none");
     remove_bundle(&b);
 }

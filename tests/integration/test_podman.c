@@ -1,6 +1,7 @@
 /* podman driving cordon as its OCI runtime (`podman --runtime cordon`):
  * an image imported from a busybox tarball, exit codes, stdout/stderr,
- * run -d / stop / rm, and writes that never reach the image's storage.
+ * run -d / stop / rm, and writes that never reach the image's storage;
+ * podman's default network with a volume, and stop reaching a trap.
  * Skips, saying why, without podman or root. */
 #include "tests/integration/harness.h"
 
@@ -35,7 +36,7 @@ static void podman_setup(struct image *im)
     snprintf(im->name, sizeof im->name, "localhost/cordon-test-%s", tag);
     snprintf(script, sizeof script,
              "set -e; d=$(mktemp -d); mkdir $d/bin; cp /bin/busybox $d/bin/; "
-             "for a in sh echo cat sleep; do ln -s busybox $d/bin/$a; done; "
+             "for a in sh echo cat sleep nc ls; do ln -s busybox $d/bin/$a; done; "
              "tar -C $d -cf $d.tar .; podman import -q $d.tar %s >/dev/null; rm -rf $d $d.tar",
              im->name);
     RUN(r);
@@ -112,6 +113,61 @@ Test(podman, detached_stop_and_rm)
     RUN(code);
     run_cmd(&code, NULL, ARGV("podman", "inspect", "--format", "{{.State.ExitCode}}", name));
     assert_run(&code, 0, "143\n");   /* SIGTERM ended it, as under runc */
+    RUN(rm);
+    run_cmd(&rm, NULL, ARGV("podman", "rm", name));
+    assert_status(&rm, 0);
+    podman_teardown(&im);
+}
+
+/* podman's default network (a netavark namespace the runtime is given by
+ * path) with a volume: the bind is a workspace mount (ro honoured, secrets
+ * hidden), and egress is still the sentry's default deny. */
+Test(podman, default_network_volume_and_egress_deny)
+{
+    struct image im;
+    podman_setup(&im);
+    char dir[] = "/tmp/cordon-podman-vol-XXXXXX", vol[PATH_MAX + 8], script[512];
+    cr_assert(mkdtemp(dir));
+    snprintf(script, sizeof script, "echo data > %s/plain && echo S > %s/.env", dir, dir);
+    RUN(mk);
+    run_cmd(&mk, NULL, ARGV("/bin/sh", "-c", script));
+    snprintf(vol, sizeof vol, "%s:/data:ro", dir);
+    RUN(r);
+    run_cmd(&r, &(struct run_opts){ .timeout_s = 60 },
+            ARGV("podman", "run", "--rm", "--runtime", im.runtime, "--runtime-flag", im.platform,
+                 "-v", vol, im.name, "sh", "-c",
+                 "cat /data/plain; ls -a /data; echo x > /data/new || echo ro; "
+                 "nc 1.1.1.1 80 </dev/null || echo denied"));
+    snprintf(script, sizeof script, "rm -rf %s", dir);
+    RUN(rm);
+    run_cmd(&rm, NULL, ARGV("/bin/sh", "-c", script));
+    assert_run(&r, 0, "data\n.\n..\nplain\nro\ndenied\n");
+    assert_contains(&r, err, "Network is unreachable");
+    podman_teardown(&im);
+}
+
+/* podman stop's SIGTERM reaches the program, whose trap decides the exit. */
+Test(podman, stop_reaches_the_programs_trap)
+{
+    struct image im;
+    podman_setup(&im);
+    char name[64];
+    snprintf(name, sizeof name, "%s-t", strrchr(im.name, '/') + 1);
+    RUN(d);
+    podman_run(&d, &im, ARGV("-d", "--name", name, im.name, "sh", "-c",
+                             "trap 'echo got TERM; exit 3' TERM; echo ready; sleep 100 & wait"));
+    assert_status(&d, 0);
+    RUN(stop);
+    run_cmd(&stop, NULL, ARGV("/bin/sh", "-c", "i=0; until podman logs \"$0\" | grep -q ready || "
+                                               "[ $i -gt 100 ]; do sleep 0.1; i=$((i+1)); done; "
+                                               "podman stop -t 10 \"$0\"", name));
+    assert_status(&stop, 0);
+    RUN(code);
+    run_cmd(&code, NULL, ARGV("podman", "inspect", "--format", "{{.State.ExitCode}}", name));
+    assert_run(&code, 0, "3\n");
+    RUN(logs);
+    run_cmd(&logs, NULL, ARGV("podman", "logs", name));
+    assert_run(&logs, 0, "ready\ngot TERM\n");
     RUN(rm);
     run_cmd(&rm, NULL, ARGV("podman", "rm", name));
     assert_status(&rm, 0);
