@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,16 +257,39 @@ struct frames {
     int status;        /* from the exit frame; 125 until one arrives */
 };
 
+/* An output frame's bytes, as the guest wrote them: text, or base64 for
+ * output that is not UTF-8. */
+static void write_chunk(struct json_object *v, bool b64, FILE *to)
+{
+    const char *t = json_object_get_string(v);
+    size_t n = (size_t)json_object_get_string_len(v);
+    if (!b64) {
+        fwrite(t, 1, n, to);
+        return;
+    }
+    _cleanup_free_ unsigned char *bytes = malloc(n / 4 * 3 + 3);
+    int len = bytes && n % 4 == 0 ? EVP_DecodeBlock(bytes, (const unsigned char *)t, (int)n) : -1;
+    if (len < 0) {
+        fprintf(stderr, "cordon session: a base64 output frame did not decode\n");
+        return;
+    }
+    /* EVP_DecodeBlock counts the padding as bytes. */
+    for (size_t k = n; k > 0 && t[k - 1] == '='; k--)
+        len--;
+    fwrite(bytes, 1, (size_t)len, to);
+}
+
 static void frame(struct frames *f, const char *text)
 {
     struct json_object *o = json_tokener_parse(text), *v;
     if (!o)
         return;
-    if (json_object_object_get_ex(o, "stdout", &v)) {
-        fwrite(json_object_get_string(v), 1, (size_t)json_object_get_string_len(v), stdout);
+    if (json_object_object_get_ex(o, "stdout", &v) || json_object_object_get_ex(o, "stdout_b64", &v)) {
+        write_chunk(v, json_object_object_get_ex(o, "stdout_b64", NULL), stdout);
         fflush(stdout);
-    } else if (json_object_object_get_ex(o, "stderr", &v)) {
-        fwrite(json_object_get_string(v), 1, (size_t)json_object_get_string_len(v), stderr);
+    } else if (json_object_object_get_ex(o, "stderr", &v) ||
+               json_object_object_get_ex(o, "stderr_b64", &v)) {
+        write_chunk(v, json_object_object_get_ex(o, "stderr_b64", NULL), stderr);
     } else if (json_object_object_get_ex(o, "truncated", &v)) {
         fprintf(stderr, "cordon session: output cut at %s bytes (the server's --max-output)\n",
                 field(v, "limit_bytes"));

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,6 +245,24 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
     return res;
 }
 
+/* ---- streamed NDJSON responses ---------------------------------------------- */
+
+/* An NDJSON response produced by `rd` as the client reads it; `fr` frees
+ * cls when the response ends, also when it could not be made. */
+static enum MHD_Result send_ndjson(struct MHD_Connection *c, MHD_ContentReaderCallback rd, void *cls,
+                                   MHD_ContentReaderFreeCallback fr)
+{
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, rd, cls, fr);
+    if (!r) {
+        fr(cls);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 /* ---- exec: the NDJSON stream --------------------------------------------- */
 
 struct stream {
@@ -299,6 +318,44 @@ static size_t utf8_tail(const unsigned char *buf, size_t n)
     return 0;
 }
 
+/* Whether buf[0..n) is well-formed UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF): only then may it travel as a JSON string. */
+static bool utf8_valid(const unsigned char *b, size_t n)
+{
+    for (size_t k = 0; k < n;) {
+        unsigned char c = b[k];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!len || k + len > n)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
+        for (size_t j = 1; j < len; j++) {
+            if ((b[k + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (b[k + j] & 0x3f);
+        }
+        static const uint32_t MIN[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+        if (cp < MIN[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        k += len;
+    }
+    return true;
+}
+
+/* One chunk of output as a frame that is always valid JSON and lossless:
+ * {"stdout": TEXT} when the bytes are UTF-8, {"stdout_b64": BASE64} else. */
+static void pend_output(struct stream *st, int k, const unsigned char *buf, size_t len)
+{
+    if (utf8_valid(buf, len)) {
+        pend_kv(st, STREAM_NAME[k], json_object_new_string_len((const char *)buf, (int)len));
+        return;
+    }
+    static const char *const B64_NAME[2] = { "stdout_b64", "stderr_b64" };
+    char b64[4 * ((CHUNK + 4 + 2) / 3) + 1];
+    int n = EVP_EncodeBlock((unsigned char *)b64, buf, (int)len);
+    pend_kv(st, B64_NAME[k], json_object_new_string_len(b64, n));
+}
+
 static void output(struct stream *st, int k)
 {
     unsigned char buf[CHUNK + 4];
@@ -311,10 +368,14 @@ static void output(struct stream *st, int k)
     if (n <= 0) {
         st->eof[k] = true;
     } else {
+        /* Text keeps a character whole across frames; bytes that are no
+         * text anyway are sent as they are. */
         size_t tail = utf8_tail(buf, len);
-        memcpy(st->carry[k], buf + len - tail, tail);
-        st->ncarry[k] = tail;
-        len -= tail;
+        if (utf8_valid(buf, len - tail)) {
+            memcpy(st->carry[k], buf + len - tail, tail);
+            st->ncarry[k] = tail;
+            len -= tail;
+        }
     }
     if (!len || st->capped)
         return;
@@ -324,7 +385,7 @@ static void output(struct stream *st, int k)
     }
     st->emitted += len;
     if (len)
-        pend_kv(st, STREAM_NAME[k], json_object_new_string_len((const char *)buf, (int)len));
+        pend_output(st, k, buf, len);
     if (st->capped) {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "limit_bytes", json_object_new_int64((int64_t)st->cap));
@@ -655,16 +716,7 @@ static enum MHD_Result exec(struct MHD_Connection *c, struct sess *s, struct req
     st->out[1] = err_p[0];
     st->cap = H.cfg->max_output;
     clock_gettime(CLOCK_MONOTONIC, &st->start);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, st, stream_free);
-    if (!resp) {
-        stream_free(st);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return ok;
+    return send_ndjson(c, stream_read, st, stream_free);
 }
 
 /* ---- events ----------------------------------------------------------------- */
@@ -708,16 +760,7 @@ static enum MHD_Result events(struct MHD_Connection *c, struct sess *s)
     e->follow = !f || strcmp(f, "0");
     e->log = s->events;
     eventlog_hold(e->log);
-    struct MHD_Response *r =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, events_read, e, events_free);
-    if (!r) {
-        events_free(e);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    return ok;
+    return send_ndjson(c, events_read, e, events_free);
 }
 
 /* ---- files ------------------------------------------------------------------ */

@@ -29,6 +29,7 @@ static const char USAGE[] =
     "\n"
     "options:\n"
     "  --listen ADDR         unix:PATH (a stale socket is replaced) or HOST:PORT\n"
+    "                        (port 0: any free port; the log line names it)\n"
     "  --tokens FILE         JSON {\"TOKEN\": \"TENANT\"} or lines \"TOKEN TENANT\"\n"
     "  --max-sessions N      sessions on the whole server (default 64; then 503)\n"
     "  --tenant-sessions N   sessions per tenant (default 16; then 429)\n"
@@ -106,6 +107,21 @@ static int listen_tcp(const char *spec, struct err *e)
     }
     freeaddrinfo(ai);
     return fd;
+}
+
+/* HOST:PORT as bound, so port 0 ("any free port") says which it got. */
+static void bound_address(int fd, char *out, size_t size)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (getsockname(fd, (struct sockaddr *)&a, &len) < 0 ||
+        getnameinfo((struct sockaddr *)&a, len, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV)) {
+        snprintf(out, size, "?");
+        return;
+    }
+    snprintf(out, size, a.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
 static bool count_arg(const char *s, unsigned *out)
@@ -263,7 +279,12 @@ int cmd_serve(int argc, char **argv)
         return 125;
     }
     sessions_start_reaper();
-    fprintf(stderr, "cordon serve: listening on %s (platform %s)\n", listen_at, platform_name(got));
+    char where[NI_MAXHOST + NI_MAXSERV + 4];
+    if (unix_sock)
+        snprintf(where, sizeof where, "%s", listen_at);
+    else
+        bound_address(lfd, where, sizeof where);
+    fprintf(stderr, "cordon serve: listening on %s (platform %s)\n", where, platform_name(got));
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) < 0 && errno == EINTR)
         ;

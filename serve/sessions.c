@@ -185,32 +185,23 @@ static int policy_fd(const char *json)
 
 static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
 {
-    char mem[32], pids[32], disk[32], inodes[32];
+    /* The session's limits, each a flag of `cordon run` when set. */
+    const struct { const char *flag; uint64_t val; } limits[] = {
+        { "--memory", a->memory }, { "--pids", a->pids }, { "--disk", a->disk },
+        { "--inodes", a->inodes },
+    };
+    char vals[sizeof limits / sizeof *limits][24];
     const char *argv[24];
     unsigned n = 0;
     argv[n++] = "cordon";
     argv[n++] = "session-daemon";
     argv[n++] = "3";
-    if (a->memory) {
-        snprintf(mem, sizeof mem, "%llu", (unsigned long long)a->memory);
-        argv[n++] = "--memory";
-        argv[n++] = mem;
-    }
-    if (a->pids) {
-        snprintf(pids, sizeof pids, "%llu", (unsigned long long)a->pids);
-        argv[n++] = "--pids";
-        argv[n++] = pids;
-    }
-    if (a->disk) {
-        snprintf(disk, sizeof disk, "%llu", (unsigned long long)a->disk);
-        argv[n++] = "--disk";
-        argv[n++] = disk;
-    }
-    if (a->inodes) {
-        snprintf(inodes, sizeof inodes, "%llu", (unsigned long long)a->inodes);
-        argv[n++] = "--inodes";
-        argv[n++] = inodes;
-    }
+    for (unsigned k = 0; k < sizeof limits / sizeof *limits; k++)
+        if (limits[k].val) {
+            snprintf(vals[k], sizeof vals[k], "%llu", (unsigned long long)limits[k].val);
+            argv[n++] = limits[k].flag;
+            argv[n++] = vals[k];
+        }
     if (pol >= 0) {
         argv[n++] = "--policy";
         argv[n++] = "/proc/self/fd/4";

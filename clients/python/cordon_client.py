@@ -10,8 +10,11 @@
 
 exec() streams NDJSON frames ({"stdout":..}, {"stderr":..}, {"truncated":..},
 {"exit":{"code":..,"signal":..}} or {"error":..}); exec_frames() yields them
-as they arrive.
+as they arrive. Output that is not UTF-8 comes as {"stdout_b64":..} or
+{"stderr_b64":..}; ExecResult.stdout_bytes / stderr_bytes hold the exact
+bytes, .stdout / .stderr the text (undecodable bytes replaced).
 """
+import base64
 import http.client
 import json
 import socket
@@ -38,13 +41,21 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class ExecResult:
     def __init__(self):
-        self.stdout = ""
-        self.stderr = ""
+        self.stdout_bytes = b""
+        self.stderr_bytes = b""
         self.exit_code = None
         self.signal = None
         self.timed_out = False
         self.truncated = False
         self.error = None
+
+    @property
+    def stdout(self):
+        return self.stdout_bytes.decode(errors="replace")
+
+    @property
+    def stderr(self):
+        return self.stderr_bytes.decode(errors="replace")
 
     def __repr__(self):
         return (f"ExecResult(exit_code={self.exit_code}, signal={self.signal}, "
@@ -159,9 +170,13 @@ class Client:
         r = ExecResult()
         for f in self.exec_frames(sid, argv, **kw):
             if "stdout" in f:
-                r.stdout += f["stdout"]
+                r.stdout_bytes += f["stdout"].encode()
+            elif "stdout_b64" in f:
+                r.stdout_bytes += base64.b64decode(f["stdout_b64"])
             elif "stderr" in f:
-                r.stderr += f["stderr"]
+                r.stderr_bytes += f["stderr"].encode()
+            elif "stderr_b64" in f:
+                r.stderr_bytes += base64.b64decode(f["stderr_b64"])
             elif "truncated" in f:
                 r.truncated = True
             elif "exit" in f:

@@ -37,21 +37,24 @@ def check(cond, msg):
 class Server:
     logs = []   # every server's log file, removed when the case passes
 
-    def __init__(self, *extra, sock=None):
+    def __init__(self, *extra, sock=None, tcp=None):
+        """tcp: a HOST:PORT to listen on instead of a unix socket (port 0:
+        the one the server's log names)."""
         tag = secrets.token_hex(6)
         self.sock = sock or f"/tmp/cordon-serve-test-{tag}.sock"
         self.tokens = f"/tmp/cordon-serve-test-{tag}.tokens"
         with open(self.tokens, "w") as f:
             json.dump(TOKENS, f)
-        cmd = [os.environ.get("CORDON", "build/cordon"), "serve", "--listen", "unix:" + self.sock,
-               "--tokens", self.tokens, *extra]
+        cmd = [os.environ.get("CORDON", "build/cordon"), "serve", "--listen",
+               tcp or "unix:" + self.sock, "--tokens", self.tokens, *extra]
         if os.environ.get("CORDON_PLATFORM"):
             cmd += ["--platform", os.environ["CORDON_PLATFORM"]]
         self.log = open(f"/tmp/cordon-serve-test-{tag}.log", "w+")
         Server.logs.append(self.log.name)
         self.proc = subprocess.Popen(cmd, stderr=self.log)
-        self.a = Client("unix:" + self.sock, A)
-        self.b = Client("unix:" + self.sock, B)
+        self.address = "unix:" + self.sock if not tcp else self.bound_address()
+        self.a = Client(self.address, A)
+        self.b = Client(self.address, B)
         for _ in range(200):
             try:
                 self.a.list_sessions()
@@ -63,6 +66,16 @@ class Server:
             time.sleep(0.025)
         else:
             fail("the server did not answer within 5 s")
+
+    def bound_address(self):
+        for _ in range(200):
+            for line in self.logtext().splitlines():
+                if line.startswith("cordon serve: listening on "):
+                    return line.split()[4]
+            if self.proc.poll() is not None:
+                fail(f"the server exited with {self.proc.returncode}: {self.logtext()}")
+            time.sleep(0.025)
+        fail("the server did not say where it listens within 5 s")
 
     def logtext(self):
         self.log.flush()
@@ -79,6 +92,14 @@ class Server:
         os.unlink(self.tokens)
         check(rc == 0, f"the server exited {rc} after SIGTERM: {self.logtext()}")
         check(not os.path.exists(self.sock), "the server left its socket behind")
+
+
+def cli(srv, *args, stdin=b""):
+    """`cordon session ARGS...` (the C client) as tenant A."""
+    return subprocess.run([os.environ.get("CORDON", "build/cordon"), "session", args[0],
+                           "--server", srv.address, *args[1:]],
+                          input=stdin, capture_output=True, env={**os.environ, "CORDON_TOKEN": A},
+                          timeout=60)
 
 
 def fds(pid):
@@ -316,9 +337,7 @@ def case_cli(srv):
     cordon = os.environ.get("CORDON", "build/cordon")
 
     def run(*args, stdin=b""):
-        return subprocess.run([cordon, "session", args[0], "--server", "unix:" + srv.sock, *args[1:]],
-                              input=stdin, capture_output=True, env={**os.environ, "CORDON_TOKEN": A},
-                              timeout=60)
+        return cli(srv, *args, stdin=stdin)
     r = run("create", "--ttl", "600")
     check(r.returncode == 0 and len(r.stdout.strip()) == 32, f"create: {r}")
     sid = r.stdout.decode().strip()
@@ -345,6 +364,44 @@ def case_cli(srv):
     check(r.returncode == 125 and b"no such session" in r.stderr, f"exec after rm: {r}")
     r = run("frobnicate")
     check(r.returncode == 2 and b"usage" in r.stderr, f"unknown command: {r}")
+
+
+def case_binary(srv):
+    """Output that is not UTF-8 travels as base64 frames and comes back byte-exact."""
+    sid = srv.a.create_session()
+    data = os.urandom(100000)
+    srv.a.put_file(sid, "/home/user/random.bin", data)
+    # Text and bytes mixed on both streams, in chunks of every alignment.
+    r = srv.a.exec(sid, ["sh", "-c", "cat random.bin; echo; echo 'caf\u00e9 text'; "
+                                     "head -c 777 random.bin >&2"])
+    check(r.exit_code == 0, f"exec: {r}")
+    check(r.stdout_bytes == data + "\ncaf\u00e9 text\n".encode(),
+          f"stdout differs: {len(r.stdout_bytes)} bytes, want {len(data) + 12}")
+    check(r.stderr_bytes == data[:777], f"stderr differs: {r.stderr_bytes[:40]!r}")
+    frames = list(srv.a.exec_frames(sid, ["head", "-c", "300", "random.bin"]))
+    check(any("stdout_b64" in f for f in frames), f"no base64 frame for random bytes: {frames[:3]}")
+    # The raw stream is valid JSON line by line (exec_frames parsed it) and
+    # text stays text.
+    frames = list(srv.a.exec_frames(sid, ["echo", "plain"]))
+    check(frames[0] == {"stdout": "plain\n"}, f"a text frame: {frames}")
+    # The C client writes the same bytes.
+    r = cli(srv, "exec", sid, "--", "sh", "-c", "cat random.bin; head -c 5000 random.bin >&2")
+    check(r.returncode == 0 and r.stdout == data and r.stderr == data[:5000],
+          f"cordon session exec: rc {r.returncode}, {len(r.stdout)} stdout bytes, {len(r.stderr)} stderr")
+    srv.a.delete_session(sid)
+
+
+def case_tcp(srv):
+    """--listen HOST:PORT: port 0 takes a free port, named in the log; the API works over it."""
+    check(srv.address.startswith("127.0.0.1:") and not srv.address.endswith(":0"),
+          f"the bound address: {srv.address}")
+    sid = srv.a.create_session()
+    r = srv.a.exec(sid, ["sh", "-c", "echo over tcp; exit 4"])
+    check(r.exit_code == 4 and r.stdout == "over tcp\n", f"exec over TCP: {r}")
+    expect_status(lambda: srv.b.session(sid), 404, "B reads A's session over TCP")
+    r = cli(srv, "ls")
+    check(r.returncode == 0 and r.stdout.decode().startswith(sid), f"cordon session ls over TCP: {r}")
+    srv.a.delete_session(sid)
 
 
 def event_names(batches):
@@ -424,6 +481,8 @@ CASES = {
     "thousand": (case_thousand, []),
     "tenants": (case_tenants, []),
     "kill9": (case_kill9, []),
+    "binary": (case_binary, []),
+    "tcp": (case_tcp, []),
     "limits": (case_limits, ["--tenant-sessions", "3", "--max-output", "4K",
                              "--exec-timeout", "60"]),
 }
@@ -433,7 +492,7 @@ if __name__ == "__main__":
         print(f"usage: serve_test.py {'|'.join(CASES)}", file=sys.stderr)
         sys.exit(2)
     fn, extra = CASES[sys.argv[1]]
-    srv = Server(*extra)
+    srv = Server(*extra, tcp="127.0.0.1:0" if sys.argv[1] == "tcp" else None)
     try:
         fn(srv)
     finally:

@@ -32,6 +32,8 @@ Test(serve, restart_after_a_crash_replaces_the_stale_socket) { serve_case("resta
 Test(serve, session_client_commands) { serve_case("cli", 60); }
 Test(serve, sigterm_lets_running_execs_finish) { serve_case("drain", 60); }
 Test(serve, session_events_stream_live_and_stay_private) { serve_case("events", 60); }
+Test(serve, binary_output_round_trips_byte_exact) { serve_case("binary", 60); }
+Test(serve, listens_on_tcp_port_0) { serve_case("tcp", 60); }
 
 static void tokens_file(char *path, size_t size, const char *text)
 {
