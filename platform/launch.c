@@ -269,6 +269,13 @@ static int install_filter(const struct init_args *a)
 
 static __attribute__((noreturn)) void exec_program(const struct launch_spec *s)
 {
+    /* SIGXCPU when the CPU time is spent, SIGKILL one second later for a
+     * program that handles it; inherited by what it starts, and the guest
+     * cannot raise the hard limit (CAP_SYS_RESOURCE of the host's user
+     * namespace). */
+    struct rlimit cpu = { s->cpu_seconds, (rlim_t)s->cpu_seconds + 1 };
+    if (s->cpu_seconds && setrlimit(RLIMIT_CPU, &cpu) < 0)
+        _exit(125);
     execve(s->exec_path, (char *const *)s->argv, (char *const *)s->envp);
     int err = errno;
     /* The sentry checked the program before launch; this is a late failure

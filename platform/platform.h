@@ -141,6 +141,7 @@ struct launch_spec {
     const char *cgroup_name;   /* NULL: no cgroup */
     uint64_t memory_limit;     /* 0: none */
     uint64_t pids_limit;       /* 0: none */
+    unsigned cpu_seconds;      /* RLIMIT_CPU of PROGRAM (and each process it starts); 0: none */
     const int *stdio;          /* host fds (each > 2) that become the guest's 0, 1, 2;
                                   NULL: the sentry's own */
     bool verbose;
@@ -156,11 +157,19 @@ struct launch_spec {
 
 struct guest;
 
+/* How the PROGRAM ended. */
+struct guest_outcome {
+    int wstatus;               /* as waitpid reports it */
+    bool timed_out;            /* killed at timeout_ms */
+    uint64_t cpu_us;           /* PROGRAM's CPU time (user + system, and its reaped
+                                  children's), as its exit reported it */
+};
+
 /* Starts the guest, services it through `hooks` until the first guest
- * process (the PROGRAM) exits, kills what is left, and returns its wait
- * status (or -1 with *e filled). timeout_ms = 0 means none. */
+ * process (the PROGRAM) exits, kills what is left, and fills *out (or
+ * returns -1 with *e filled). timeout_ms = 0 means none. */
 int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
-                 unsigned timeout_ms, int *wstatus, bool *timed_out, struct err *e);
+                 unsigned timeout_ms, struct guest_outcome *out, struct err *e);
 
 /* ---- guest memory ----------------------------------------------------------
  * Through /proc/<tid>/mem opened once per task: the fd pins the task's

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -51,6 +52,7 @@ struct tracer {
     int early_sig;       /* forwarded before the PROGRAM was known: sent once it is */
     bool prog_done;
     int prog_status;
+    uint64_t prog_cpu_us;
     int sfd;             /* signalfd: SIGCHLD and the signals cordon forwards */
     int tfd;             /* timerfd of --timeout, or -1 */
     bool timed_out;
@@ -270,13 +272,15 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
     ptrace(PTRACE_CONT, pid, 0, 0);
 }
 
-static void task_ended(struct tracer *t, pid_t pid, int status)
+static void task_ended(struct tracer *t, pid_t pid, int status, const struct rusage *ru)
 {
     held_swap(t, pid, 0);   /* killed while held */
     t->hooks->task_exit(t->hooks->ctx, pid, status);
     if (pid == t->prog_pid && !t->prog_done) {
         t->prog_done = true;
         t->prog_status = status;
+        t->prog_cpu_us = (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000u +
+                         (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
     }
     /* The session is the PROGRAM's: when it ends, init's death takes
      * every process left in the pid namespace with it. */
@@ -289,7 +293,8 @@ static bool reap(struct tracer *t)
 {
     for (;;) {
         int status;
-        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, __WALL | WNOHANG, &ru);
         if (pid == 0)
             return true;
         if (pid < 0)
@@ -297,7 +302,7 @@ static bool reap(struct tracer *t)
         if (WIFSTOPPED(status))
             on_stop(t, pid, status);
         else
-            task_ended(t, pid, status);
+            task_ended(t, pid, status, &ru);
     }
 }
 
@@ -365,7 +370,8 @@ static int wait_task(void *ctx, pid_t pid, int *status)
 {
     struct tracer *t = ctx;
     for (bool woken = false;; woken = true) {
-        pid_t w = waitpid(pid, status, __WALL | WNOHANG);
+        struct rusage ru;
+        pid_t w = wait4(pid, status, __WALL | WNOHANG, &ru);
         if (w == pid) {
             int event = *status >> 16;
             if (WIFSTOPPED(*status) && (event == 0 || event == PTRACE_EVENT_STOP))
@@ -375,7 +381,7 @@ static int wait_task(void *ctx, pid_t pid, int *status)
             if (WIFSTOPPED(*status))
                 on_stop(t, pid, *status);
             else
-                task_ended(t, pid, *status);
+                task_ended(t, pid, *status, &ru);
             return -ESRCH;
         }
         /* Something else woke us: if it was this task's death, reap()
@@ -387,7 +393,7 @@ static int wait_task(void *ctx, pid_t pid, int *status)
 }
 
 int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
-                 unsigned timeout_ms, int *wstatus, bool *timed_out, struct err *e)
+                 unsigned timeout_ms, struct guest_outcome *out, struct err *e)
 {
     /* Besides SIGCHLD, the signals a caller means for the program (an
      * OCI runtime's `kill` names any): job control stays cordon's own,
@@ -464,7 +470,8 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     }
     if (spec->cgroup_name)
         cgroup_destroy(spec->cgroup_name);
-    *timed_out = t.timed_out;
-    *wstatus = t.prog_done ? t.prog_status : (SIGKILL & 0x7f);
+    out->timed_out = t.timed_out;
+    out->wstatus = t.prog_done ? t.prog_status : (SIGKILL & 0x7f);
+    out->cpu_us = t.prog_cpu_us;
     return t.failed ? -1 : 0;
 }

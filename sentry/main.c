@@ -34,6 +34,8 @@ static const char USAGE[] =
     "  --cwd DIR           guest working directory (default /home/user)\n"
     "  --memory BYTES      memory limit, with K, M or G suffix (cgroup)\n"
     "  --pids N            process and thread limit (cgroup)\n"
+    "  --cpu SEC           CPU time of PROGRAM and of each process it starts\n"
+    "                      (SIGXCPU, then SIGKILL 1 s later; exit 128+N)\n"
     "  --disk BYTES        file data the memory layer may hold, K/M/G suffix\n"
     "                      (writes past it fail with ENOSPC)\n"
     "  --inodes N          files, directories and symlinks the session may\n"
@@ -78,7 +80,8 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum { OPT_TIMEOUT = 256, OPT_ENV, OPT_CWD, OPT_MEMORY, OPT_PIDS, OPT_PLATFORM, OPT_VERSION, OPT_POLICY,
        OPT_DISK, OPT_INODES, OPT_IMPORT_FS, OPT_EXPORT_FS, OPT_ROOT,
-       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY, OPT_CANARY, OPT_ALLOW };
+       OPT_EVENTS, OPT_OTLP, OPT_SUMMARY, OPT_MOUNT, OPT_SECRET_DENY, OPT_CANARY, OPT_ALLOW,
+       OPT_CPU };
 
 /* ctl >= 0: `cordon session-daemon FD [OPTIONS]`, the session options
  * parsed as run's, then serving the control channel FD (sentry/ctl.h). */
@@ -90,6 +93,7 @@ static int cmd_run(int argc, char **argv, int ctl)
         { "cwd", required_argument, NULL, OPT_CWD },
         { "memory", required_argument, NULL, OPT_MEMORY },
         { "pids", required_argument, NULL, OPT_PIDS },
+        { "cpu", required_argument, NULL, OPT_CPU },
         { "platform", required_argument, NULL, OPT_PLATFORM },
         { "policy", required_argument, NULL, OPT_POLICY },
         { "disk", required_argument, NULL, OPT_DISK },
@@ -144,6 +148,13 @@ static int cmd_run(int argc, char **argv, int ctl)
             if (!(o.pids = parse_size(optarg)) || strpbrk(optarg, "kKmMgG"))
                 return usage_error("--pids: not a positive count: %s", optarg);
             break;
+        case OPT_CPU: {
+            uint64_t n = parse_size(optarg);
+            if (!n || n > 86400 * 365 || strpbrk(optarg, "kKmMgG"))
+                return usage_error("--cpu: not a positive number of seconds: %s", optarg);
+            o.cpu_seconds = (unsigned)n;
+            break;
+        }
         case OPT_PLATFORM:
             if (platform_parse(optarg, &o.platform) < 0)
                 return usage_error("--platform: unknown platform '%s' (auto, seccomp or ptrace)",

@@ -282,6 +282,7 @@ struct session *session_create(const struct run_options *o)
     s->runtime = RUNTIME;
     s->memory = o->memory;
     s->pids = o->pids;
+    s->cpu_seconds = o->cpu_seconds;
 
     struct vfs_options vo = {
         .runtime = RUNTIME, .etc = ETC, .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
@@ -403,14 +404,17 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
         .exec_cache = s->exec_cache, .hostname = s->hostname, .guest_uid = s->cred.uid, .guest_gid = s->cred.gid,
         .host_uid = s->host_uid, .host_gid = s->host_gid, .table = rows,
         .table_len = SYSCALL_MAX, .cgroup_name = cgroup ? cgname : NULL,
-        .memory_limit = s->memory, .pids_limit = s->pids, .verbose = s->verbose,
+        .memory_limit = s->memory, .pids_limit = s->pids, .cpu_seconds = s->cpu_seconds,
+        .verbose = s->verbose,
         .stdio = x->stdio,
     };
     struct sentry_hooks hooks;
     session_hooks(s, &hooks);
-    int status;
+    struct guest_outcome out;
     struct err e = { 0 };
-    r = platform_run(&spec, &hooks, x->timeout_ms, &status, &res->timed_out, &e);
+    r = platform_run(&spec, &hooks, x->timeout_ms, &out, &e);
+    int status = out.wstatus;
+    res->timed_out = out.timed_out;
     task_forget_all(s);
     net_detach(s->net);   /* the next tree gets a network namespace of its own */
     if (r < 0) {
@@ -425,6 +429,13 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     res->signal = WTERMSIG(status);
+    /* SIGKILL past the soft limit: the program handled SIGXCPU and spun on. */
+    res->cpu_exceeded = s->cpu_seconds &&
+                        (res->signal == SIGXCPU ||
+                         (res->signal == SIGKILL && out.cpu_us >= s->cpu_seconds * 1000000ull));
+    if (res->cpu_exceeded)
+        dprintf(errfd, "cordon: CPU time limit of %u s spent (signal %s)\n", s->cpu_seconds,
+                sigabbrev_np(res->signal));
     return 128 + res->signal;
 }
 

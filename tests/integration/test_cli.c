@@ -61,6 +61,13 @@ Test(cli, bad_memory_size_is_usage_error)
     assert_usage_error(ARGV("run", "--memory", "12X", "--", "/bin/true"));
 }
 
+Test(cli, bad_cpu_seconds_are_usage_errors)
+{
+    assert_usage_error(ARGV("run", "--cpu", "0", "--", "/bin/true"));
+    assert_usage_error(ARGV("run", "--cpu", "1.5", "--", "/bin/true"));
+    assert_usage_error(ARGV("run", "--cpu", "2M", "--", "/bin/true"));
+}
+
 Test(cli, program_not_found_is_127)
 {
     RUN(r);

@@ -156,6 +156,29 @@ Test(lifecycle, memory_limit_stops_big_allocation)
               "want MemoryError or SIGKILL, got status %d" RUN_CONTEXT, r.status, RUN_CONTEXT_ARGS(&r));
 }
 
+/* --cpu: a spinning PROGRAM gets SIGXCPU when its CPU time is spent; one
+ * that handles SIGXCPU gets SIGKILL a second later; either way cordon says
+ * why. A program that sleeps is not charged. */
+Test(lifecycle, cpu_limit_stops_a_spinning_program)
+{
+    const struct run_opts o = {.cordon_opts = ARGV("--cpu", "1"), .timeout_s = 30};
+    RUN(spin);
+    run_guest(&spin, &o, ARGV("/usr/bin/python3", "-c", "while True: pass"));
+    assert_status(&spin, 128 + SIGXCPU);
+    assert_contains(&spin, err, "cordon: CPU time limit of 1 s spent (signal XCPU)");
+    RUN(stubborn);
+    run_guest(&stubborn, &o, ARGV("/usr/bin/python3", "-c",
+                                  "import signal\n"
+                                  "signal.signal(signal.SIGXCPU, lambda *a: print('xcpu', flush=True))\n"
+                                  "while True: pass\n"));
+    assert_status(&stubborn, 137);
+    assert_contains(&stubborn, out, "xcpu");
+    assert_contains(&stubborn, err, "cordon: CPU time limit of 1 s spent (signal KILL)");
+    RUN(idle);
+    run_sh(&idle, &o, "sleep 1.5; echo slept");
+    assert_run(&idle, 0, "slept\n");
+}
+
 /* A short PROGRAM can live and die while init's fork event is still queued
  * in the tracer; the session must end all the same, every time. */
 Test(lifecycle, short_programs_always_end)
