@@ -15,7 +15,8 @@
 
 enum ctl_op {
     CTL_EXEC = 1,  /* {"argv":[..],"env":[..],"cwd":..,"timeout_ms":..} + stdin, stdout,
-                      stderr -> {"status":..,"code":..,"signal":..,"timed_out":..} at the end */
+                      stderr -> {"status":..,"code":..,"signal":..,"timed_out":..,
+                      "cpu_exceeded":..} at the end */
     CTL_OPEN,      /* {"path":..,"write":bool} -> {"errno":..,"size":..} + the file's fd */
     CTL_SHUTDOWN,  /* -> {} and the sentry ends the session */
     CTL_REPLY,
@@ -31,7 +32,8 @@ int ctl_send(int sock, enum ctl_op op, const char *json, const int *fds, unsigne
 int ctl_recv(int sock, enum ctl_op *op, char *buf, size_t size, int *fds, unsigned *nfds);
 
 /* The session sentry's loop over its end of the channel (sentry/session_daemon.c):
- * sends {"errno":0} once the session exists, then serves requests until
+ * sends {"errno":0} once the session exists, with the memfd of its counters
+ * (sentry/stats.h) when it could make one, then serves requests until
  * SHUTDOWN or EOF; returns the process's exit status. */
 struct run_options;
 int session_daemon(int sock, const struct run_options *o);

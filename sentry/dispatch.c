@@ -3,6 +3,7 @@
  * exception (it is adopted into the task table). */
 #include <errno.h>
 
+#include "sentry/stats.h"
 #include "sentry/syscalls.h"
 
 static long dispatch(void *ctx, struct call *c)
@@ -16,6 +17,7 @@ static long dispatch(void *ctx, struct call *c)
     } else {
         c->task = t;
         s->current = t;
+        stats_call(c->nr);
         sys_handler *fn = (unsigned)c->nr < SYSCALL_MAX ? syscall_table[c->nr].fn : NULL;
         r = fn ? fn(s, c) : sys_unlisted(s, c);
         s->current = NULL;
@@ -33,6 +35,7 @@ static int exec_hook(void *ctx, struct call *c, struct exec_plan *plan)
     if (t) {
         c->task = t;
         s->current = t;
+        stats_call(c->nr);
         r = sentry_exec(s, c, plan);
         s->current = NULL;
     }

@@ -27,6 +27,7 @@
 
 #include "sentry/event_record.h"
 #include "sentry/sentry.h"
+#include "sentry/stats.h"
 #include "util/thread.h"
 
 #define RING_SLOTS 2048    /* a power of two; ~3.6 MiB */
@@ -283,6 +284,8 @@ void event_file(const struct call *c, enum event_file_op op, const char *path, c
     enum event_severity sev = op == FILE_SECRET_PROBE ? SEV_ERROR
                               : op == FILE_DENIED     ? SEV_WARN
                                                       : SEV_INFO;
+    if (sev >= SEV_WARN)
+        stats_denied(DENIED_FILE);
     event_emit(EVENT_FILE, sev, NAMES[op], pid, tid, path, a, n);
 }
 
@@ -292,6 +295,8 @@ void event_net(const struct call *c, enum event_net_op op, const struct event_ne
         [NET_DNS] = "net.dns", [NET_CONNECT] = "net.connect", [NET_HTTP] = "net.http",
         [NET_BLOCK] = "net.block",
     };
+    if (op == NET_BLOCK)
+        stats_denied(DENIED_NET);
     pid_t pid, tid;
     who(c, &pid, &tid);
     struct event_attr a[EVENT_ATTRS];
@@ -321,6 +326,7 @@ void event_net(const struct call *c, enum event_net_op op, const struct event_ne
 
 void event_denied(const struct call *c, const char *name, int err)
 {
+    stats_denied(DENIED_SYSCALL);
     pid_t pid, tid;
     who(c, &pid, &tid);
     if (ev.verbose)

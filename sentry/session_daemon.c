@@ -20,6 +20,7 @@
 #include "sentry/ctl.h"
 #include "sentry/sentry.h"
 #include "sentry/session.h"
+#include "sentry/stats.h"
 #include "util/cleanup.h"
 
 static void json_put(struct json_object **o)
@@ -91,6 +92,7 @@ static int do_exec(struct session *s, int sock, struct json_object *req, int *fd
     json_object_object_add(o, "code", json_object_new_int(res.code));
     json_object_object_add(o, "signal", json_object_new_int(res.signal));
     json_object_object_add(o, "timed_out", json_object_new_boolean(res.timed_out));
+    json_object_object_add(o, "cpu_exceeded", json_object_new_boolean(res.cpu_exceeded));
     return reply(sock, o, NULL, 0);
 }
 
@@ -126,10 +128,11 @@ static int do_open(struct session *s, int sock, struct json_object *req)
 
 int session_daemon(int sock, const struct run_options *o)
 {
+    _cleanup_close_ int stats = stats_share();   /* before session_create starts threads */
     struct session *s = session_create(o);
     if (!s)
         return 125;   /* the server sees EOF instead of the ready message */
-    if (ctl_send(sock, CTL_REPLY, "{\"errno\":0}", NULL, 0) < 0) {
+    if (ctl_send(sock, CTL_REPLY, "{\"errno\":0}", &stats, stats >= 0) < 0) {
         session_destroy(s);
         return 125;
     }

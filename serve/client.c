@@ -21,7 +21,7 @@
 static const char USAGE[] =
     "usage: cordon session COMMAND --server ADDR [--token TOKEN] ...\n"
     "\n"
-    "  create [--memory BYTES] [--pids N] [--disk BYTES] [--inodes N] [--ttl SEC]\n"
+    "  create [--memory BYTES] [--pids N] [--cpu SEC] [--disk BYTES] [--inodes N] [--ttl SEC]\n"
     "         [--policy FILE]              prints the id\n"
     "  ls                                  the tenant's sessions: ID STATE EXECS\n"
     "  rm ID                               stops and removes the session\n"
@@ -194,6 +194,8 @@ static int cmd_create(const struct conn *c, int argc, char **argv)
             json_object_object_add(o, "disk", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--inodes") && n && !strpbrk(v, "kKmMgG"))
             json_object_object_add(o, "inodes", json_object_new_int64((int64_t)n));
+        else if (!strcmp(argv[k], "--cpu") && n && !strpbrk(v, "kKmMgG"))
+            json_object_object_add(o, "cpu", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--ttl") && n && !strpbrk(v, "kKmMgG"))
             json_object_object_add(o, "ttl", json_object_new_int64((int64_t)n));
         else if (!strcmp(argv[k], "--policy")) {

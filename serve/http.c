@@ -202,8 +202,9 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
     struct json_object *o = parse_body(r, msg, sizeof msg);
     if (!o)
         return send_error(c, MHD_HTTP_BAD_REQUEST, msg, 0);
-    static const char *const KEYS[] = { "memory", "pids", "disk", "inodes", "ttl", "policy", NULL };
-    struct create_args a = { .memory = H.cfg->memory, .pids = H.cfg->pids };
+    static const char *const KEYS[] = { "memory", "pids", "cpu", "disk", "inodes", "ttl", "policy",
+                                        NULL };
+    struct create_args a = { .memory = H.cfg->memory, .pids = H.cfg->pids, .cpu = H.cfg->cpu };
     uint64_t ttl = 0;
     struct json_object *pol;
     bool ok = only_keys(o, KEYS, msg, sizeof msg) &&
@@ -211,9 +212,14 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
               get_uint(o, "pids", &a.pids, msg, sizeof msg) >= 0 &&
               get_uint(o, "disk", &a.disk, msg, sizeof msg) >= 0 &&
               get_uint(o, "inodes", &a.inodes, msg, sizeof msg) >= 0 &&
+              get_uint(o, "cpu", &a.cpu, msg, sizeof msg) >= 0 &&
               get_uint(o, "ttl", &ttl, msg, sizeof msg) >= 0;
     if (ok && ttl > 7 * 24 * 3600) {
         snprintf(msg, sizeof msg, "\"ttl\": at most 604800 seconds");
+        ok = false;
+    }
+    if (ok && a.cpu > 7 * 24 * 3600) {
+        snprintf(msg, sizeof msg, "\"cpu\": at most 604800 seconds");
         ok = false;
     }
     if (ok && json_object_object_get_ex(o, "policy", &pol)) {
@@ -417,8 +423,15 @@ static void final_frame(struct stream *st)
         int sig = json_object_object_get_ex(st->result, "signal", &v) ? json_object_get_int(v) : 0;
         json_object_object_add(x, "code", code >= 0 ? json_object_new_int(code) : NULL);
         json_object_object_add(x, "signal", sig ? json_object_new_int(sig) : NULL);
-        json_object_object_get_ex(st->result, "timed_out", &v);
-        json_object_object_add(x, "timed_out", json_object_new_boolean(json_object_get_boolean(v)));
+        bool timed_out = json_object_object_get_ex(st->result, "timed_out", &v) &&
+                         json_object_get_boolean(v);
+        bool cpu = json_object_object_get_ex(st->result, "cpu_exceeded", &v) &&
+                   json_object_get_boolean(v);
+        json_object_object_add(x, "timed_out", json_object_new_boolean(timed_out));
+        json_object_object_add(x, "cpu_exceeded", json_object_new_boolean(cpu));
+        if (timed_out || cpu)
+            json_object_object_add(x, "reason", json_object_new_string(
+                timed_out ? "the exec timeout passed" : "the session's CPU time limit was spent"));
         json_object_object_get_ex(st->result, "status", &v);
         json_object_object_add(x, "status", json_object_new_int(json_object_get_int(v)));
         pend_kv(st, "exit", x);

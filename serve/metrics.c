@@ -1,10 +1,13 @@
 /* serve/metrics.c — the server's counters and the exec latency histogram,
  * exposed as Prometheus text at /metrics. Counted with atomics: requests
- * in many connection threads bump them, only /metrics reads them all. */
+ * in many connection threads bump them, only /metrics reads them all. The
+ * session sentries' own counters (system calls, denials) are read from
+ * the memory they share with the server (sentry/stats.h) at each scrape. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sentry/stats.h"
 #include "serve/serve.h"
 
 static const struct {
@@ -67,6 +70,26 @@ char *metrics_text(unsigned sessions_now)
     }
     fprintf(f, "cordon_exec_seconds_sum %g\ncordon_exec_seconds_count %lu\n", atomic_load(&hist_sum),
             cum);
+    struct sentry_stats *st = calloc(1, sizeof *st);
+    if (st) {
+        sessions_stats(st);
+        fprintf(f, "# HELP cordon_denials_total Guest actions the session sentries refused, by kind.\n"
+                   "# TYPE cordon_denials_total counter\n");
+        for (unsigned k = 0; k < DENIAL_KINDS; k++)
+            fprintf(f, "cordon_denials_total{kind=\"%s\"} %llu\n", DENIAL_KIND_NAME[k],
+                    (unsigned long long)st->denied[k]);
+        fprintf(f, "# HELP cordon_syscalls_total System calls that reached the session sentries "
+                   "(serviced or denied; calls the filter lets through natively are not seen).\n"
+                   "# TYPE cordon_syscalls_total counter\n");
+        for (unsigned k = 0; k < SYSCALL_MAX; k++)
+            if (st->calls[k] && syscall_table[k].name)
+                fprintf(f, "cordon_syscalls_total{syscall=\"%s\"} %llu\n", syscall_table[k].name,
+                        (unsigned long long)st->calls[k]);
+            else if (st->calls[k])   /* a number the table does not name */
+                fprintf(f, "cordon_syscalls_total{syscall=\"nr_%u\"} %llu\n", k,
+                        (unsigned long long)st->calls[k]);
+        free(st);
+    }
     fclose(f);
     return text;
 }

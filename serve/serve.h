@@ -42,11 +42,13 @@ struct serve_config {
     uint64_t max_output;           /* bytes of stdout+stderr per exec, then a marker frame */
     uint64_t max_file;             /* bytes per uploaded file */
     uint64_t memory, pids;         /* default per-session limits; 0: none */
+    unsigned cpu;                  /* default CPU seconds per exec's process; 0: none */
     unsigned grace_s;              /* SIGTERM: how long running execs may finish */
     bool verbose;
 };
 
 enum sess_state { SESS_READY, SESS_FAILED };
+struct sentry_stats;
 
 struct sess {
     char id[33];
@@ -55,16 +57,19 @@ struct sess {
     int pidfd;
     int ctl;                       /* control channel (sentry/ctl.h) */
     struct eventlog *events;       /* what its sentry emits; NULL if it could not be set up */
+    const struct sentry_stats *stats; /* its sentry's counters, mapped; NULL: none */
     /* Under the table lock: */
     int refs;                      /* the table's + each request's */
     bool busy;                     /* a request owns the channel */
+    struct sess_waiter *queue;     /* requests waiting for it, first come first */
+    unsigned queued;
     bool listed;                   /* still in the table */
     bool reaped;
     enum sess_state state;
     char reason[160];              /* why it failed */
     time_t created, last_used;
     unsigned ttl;
-    uint64_t memory, pids, disk, inodes;
+    uint64_t memory, pids, disk, inodes, cpu;
     unsigned long execs;
     struct sess *next;
 };
@@ -77,7 +82,7 @@ struct refusal {
 };
 
 struct create_args {
-    uint64_t memory, pids, disk, inodes;
+    uint64_t memory, pids, disk, inodes, cpu;
     unsigned ttl;
     const char *policy_json;       /* NULL: none */
 };
@@ -91,9 +96,13 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
 struct sess *sess_get(const char *tenant, const char *id);
 void sess_hold(struct sess *s);   /* one more reference */
 void sess_put(struct sess *s);
-/* Takes the session's channel for one request (exec: counted as one):
- * false (409, or 410 when it failed) when another request has it.
- * sess_release gives it back. */
+/* Takes the session's channel for one request (exec: counted as one).
+ * While another request has it, waits in the session's queue (first come,
+ * first served; at most SESS_QUEUE_MAX waiting, each up to the server's
+ * exec timeout): false and *why when the queue is full or the wait ran out
+ * (409), the session is gone (404), failed (410) or the server drains
+ * (503). sess_release gives it back. */
+#define SESS_QUEUE_MAX 8
 bool sess_acquire(struct sess *s, bool exec, struct refusal *why);
 void sess_release(struct sess *s);
 /* Removes the session from the table and stops its sentry. */
@@ -134,6 +143,8 @@ void metric_exec_seconds(double s);
 /* Prometheus text exposition (caller frees). */
 char *metrics_text(unsigned sessions_now);
 unsigned sessions_count(void);
+/* The counters of every session sentry, those gone included, summed. */
+void sessions_stats(struct sentry_stats *sum);
 
 /* ---- HTTP (serve/http.c) -------------------------------------------------- */
 

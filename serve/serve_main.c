@@ -39,6 +39,7 @@ static const char USAGE[] =
     "  --max-file BYTES      largest upload (default 256M)\n"
     "  --memory BYTES        default per-session memory limit (cgroup)\n"
     "  --pids N              default per-session process limit (cgroup)\n"
+    "  --cpu SEC             default CPU seconds of each exec's processes (each)\n"
     "  --grace SEC           on SIGTERM, how long running execs may finish (default 10)\n"
     "  --platform NAME       auto, seccomp or ptrace (as cordon run)\n"
     "  -v, --verbose         session sentries print platform and audit lines\n"
@@ -137,7 +138,7 @@ static bool count_arg(const char *s, unsigned *out)
 
 enum {
     O_LISTEN = 256, O_TOKENS, O_MAX_SESSIONS, O_TENANT_SESSIONS, O_TTL, O_EXEC_TIMEOUT,
-    O_MAX_OUTPUT, O_MAX_FILE, O_MEMORY, O_PIDS, O_GRACE, O_PLATFORM,
+    O_MAX_OUTPUT, O_MAX_FILE, O_MEMORY, O_PIDS, O_GRACE, O_PLATFORM, O_CPU,
 };
 
 int cmd_serve(int argc, char **argv)
@@ -153,6 +154,7 @@ int cmd_serve(int argc, char **argv)
         { "max-file", required_argument, NULL, O_MAX_FILE },
         { "memory", required_argument, NULL, O_MEMORY },
         { "pids", required_argument, NULL, O_PIDS },
+        { "cpu", required_argument, NULL, O_CPU },
         { "grace", required_argument, NULL, O_GRACE },
         { "platform", required_argument, NULL, O_PLATFORM },
         { "verbose", no_argument, NULL, 'v' },
@@ -207,6 +209,10 @@ int cmd_serve(int argc, char **argv)
         case O_PIDS:
             if (!(cfg.pids = parse_size(optarg)) || strpbrk(optarg, "kKmMgG"))
                 return usage_error("--pids: not a positive count: %s", optarg);
+            break;
+        case O_CPU:
+            if (!count_arg(optarg, &cfg.cpu))
+                return usage_error("--cpu: not a positive number of seconds: %s", optarg);
             break;
         case O_PLATFORM:
             if (!strcmp(optarg, "auto"))

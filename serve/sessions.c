@@ -25,6 +25,7 @@
 
 #include "sentry/ctl.h"
 #include "sentry/session.h"
+#include "sentry/stats.h"
 #include "serve/serve.h"
 #include "util/cleanup.h"
 
@@ -37,6 +38,7 @@ static struct {
     pthread_cond_t idle;          /* signalled when a request releases a session */
     const struct serve_config *cfg;
     struct sess *head;
+    struct sentry_stats gone;     /* the counters of sessions freed so far */
     unsigned count;
     bool draining;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER };
@@ -69,6 +71,14 @@ static void refuse(struct refusal *why, int http, unsigned retry, const char *ms
     snprintf(why->msg, sizeof why->msg, "%s", msg);
 }
 
+static void add_stats(struct sentry_stats *sum, const struct sentry_stats *s)
+{
+    for (unsigned k = 0; k < SYSCALL_MAX; k++)
+        sum->calls[k] += __atomic_load_n(&s->calls[k], __ATOMIC_RELAXED);
+    for (unsigned k = 0; k < DENIAL_KINDS; k++)
+        sum->denied[k] += __atomic_load_n(&s->denied[k], __ATOMIC_RELAXED);
+}
+
 /* Under T.lock. */
 static void unlist(struct sess *s)
 {
@@ -78,8 +88,23 @@ static void unlist(struct sess *s)
             s->listed = false;
             T.count--;
             s->refs--;
+            /* Its counts as of now stay in the totals: /metrics counters
+             * never go down. */
+            if (s->stats)
+                add_stats(&T.gone, s->stats);
+            pthread_cond_broadcast(&T.idle);   /* its queue learns it is gone */
             return;
         }
+}
+
+void sessions_stats(struct sentry_stats *sum)
+{
+    pthread_mutex_lock(&T.lock);
+    *sum = T.gone;
+    for (struct sess *s = T.head; s; s = s->next)
+        if (s->stats)
+            add_stats(sum, s->stats);
+    pthread_mutex_unlock(&T.lock);
 }
 
 void sess_hold(struct sess *s)
@@ -96,6 +121,8 @@ void sess_put(struct sess *s)
     pthread_mutex_unlock(&T.lock);
     if (!last)
         return;
+    if (s->stats)
+        munmap((void *)s->stats, sizeof *s->stats);
     close(s->ctl);
     close(s->pidfd);
     eventlog_put(s->events);
@@ -149,6 +176,7 @@ void sess_broken(struct sess *s)
         if (!s->reason[0])
             snprintf(s->reason, sizeof s->reason, "the control channel broke");
     }
+    pthread_cond_broadcast(&T.idle);
     pthread_mutex_unlock(&T.lock);
     metric_inc(M_SESSIONS_FAILED);
 }
@@ -188,7 +216,7 @@ static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
     /* The session's limits, each a flag of `cordon run` when set. */
     const struct { const char *flag; uint64_t val; } limits[] = {
         { "--memory", a->memory }, { "--pids", a->pids }, { "--disk", a->disk },
-        { "--inodes", a->inodes },
+        { "--inodes", a->inodes }, { "--cpu", a->cpu },
     };
     char vals[sizeof limits / sizeof *limits][24];
     const char *argv[24];
@@ -282,6 +310,7 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
     s->pids = a->pids;
     s->disk = a->disk;
     s->inodes = a->inodes;
+    s->cpu = a->cpu;
     s->created = s->last_used = time(NULL);
 
     int sv[2];
@@ -317,6 +346,10 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
     int fds[CTL_MAX_FDS];
     unsigned nfds;
     int r = ctl_recv(s->ctl, &op, buf, sizeof buf, fds, &nfds);
+    if (r > 0 && nfds == 1) {
+        void *m = mmap(NULL, sizeof *s->stats, PROT_READ, MAP_SHARED, fds[0], 0);
+        s->stats = m == MAP_FAILED ? NULL : m;
+    }
     for (unsigned k = 0; k < nfds; k++)
         close(fds[k]);
     if (r <= 0 || op != CTL_REPLY) {
@@ -348,18 +381,64 @@ struct sess *sess_get(const char *tenant, const char *id)
     return s;
 }
 
-bool sess_acquire(struct sess *s, bool exec, struct refusal *why)
+/* One request waiting for a session's channel: a node on its own stack. */
+struct sess_waiter {
+    struct sess_waiter *next;
+};
+
+/* Under T.lock: true and *why when the session cannot be had at all. */
+static bool unusable(struct sess *s, struct refusal *why)
 {
-    pthread_mutex_lock(&T.lock);
-    bool ok = false;
     if (!s->listed)
         refuse(why, 404, 0, "no such session");
     else if (s->state == SESS_FAILED)
         refuse(why, 410, 0, s->reason);
-    else if (s->busy)
-        refuse(why, 409, 1, "the session is busy with another request");
+    else if (T.draining)
+        refuse(why, 503, 5, "the server is shutting down");
     else
-        ok = s->busy = true;
+        return false;
+    return true;
+}
+
+bool sess_acquire(struct sess *s, bool exec, struct refusal *why)
+{
+    pthread_mutex_lock(&T.lock);
+    bool ok = false;
+    if (unusable(s, why)) {
+        /* refused */
+    } else if (!s->busy && !s->queue) {
+        ok = true;
+    } else if (s->queued >= SESS_QUEUE_MAX) {
+        char m[128];
+        snprintf(m, sizeof m, "the session is busy and %u requests already wait for it",
+                 SESS_QUEUE_MAX);
+        refuse(why, 409, 1, m);
+    } else {
+        struct sess_waiter w = { NULL }, **tail = &s->queue;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = &w;
+        s->queued++;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += T.cfg->max_timeout_ms / 1000 + 1;
+        bool gone = false, expired = false;
+        while (!(gone = unusable(s, why)) && (s->busy || s->queue != &w) && !expired)
+            expired = pthread_cond_timedwait(&T.idle, &T.lock, &until) == ETIMEDOUT;
+        ok = !gone && !s->busy && s->queue == &w;
+        for (struct sess_waiter **pp = &s->queue; *pp; pp = &(*pp)->next)
+            if (*pp == &w) {
+                *pp = w.next;
+                break;
+            }
+        s->queued--;
+        if (!ok && !gone)
+            refuse(why, 409, 1, "the session stayed busy longer than the exec timeout");
+        /* The next in line (or all of them, on a refusal) look again. */
+        pthread_cond_broadcast(&T.idle);
+    }
+    if (ok)
+        s->busy = true;
     s->execs += ok && exec;
     pthread_mutex_unlock(&T.lock);
     return ok;
@@ -407,7 +486,9 @@ static struct json_object *describe(const struct sess *s)
     json_object_object_add(o, "pids", json_object_new_int64((int64_t)s->pids));
     json_object_object_add(o, "disk", json_object_new_int64((int64_t)s->disk));
     json_object_object_add(o, "inodes", json_object_new_int64((int64_t)s->inodes));
+    json_object_object_add(o, "cpu", json_object_new_int64((int64_t)s->cpu));
     json_object_object_add(o, "execs", json_object_new_int64((int64_t)s->execs));
+    json_object_object_add(o, "queued", json_object_new_int64(s->queued));
     json_object_object_add(o, "sentry_pid", json_object_new_int(s->pid));
     return o;
 }
@@ -500,6 +581,7 @@ void sessions_drain(unsigned grace_s)
     until.tv_sec += grace_s;
     pthread_mutex_lock(&T.lock);
     T.draining = true;
+    pthread_cond_broadcast(&T.idle);   /* queued requests are refused */
     for (;;) {
         bool busy = false;
         for (struct sess *s = T.head; s; s = s->next)

@@ -46,6 +46,8 @@ class ExecResult:
         self.exit_code = None
         self.signal = None
         self.timed_out = False
+        self.cpu_exceeded = False
+        self.reason = None
         self.truncated = False
         self.error = None
 
@@ -99,9 +101,11 @@ class Client:
             conn.close()
 
     # sessions
-    def create_session(self, memory=None, pids=None, disk=None, inodes=None, ttl=None, policy=None):
+    def create_session(self, memory=None, pids=None, disk=None, inodes=None, ttl=None, policy=None,
+                       cpu=None):
         body = {k: v for k, v in (("memory", memory), ("pids", pids), ("disk", disk),
-                                  ("inodes", inodes), ("ttl", ttl), ("policy", policy))
+                                  ("inodes", inodes), ("ttl", ttl), ("policy", policy),
+                                  ("cpu", cpu))
                 if v is not None}
         return self._json("POST", "/v1/sessions", body)["id"]
 
@@ -129,6 +133,19 @@ class Client:
             return data
         finally:
             conn.close()
+
+    # server
+    def metrics(self):
+        """/metrics as {"name{labels}": value}."""
+        conn, resp = self._request("GET", "/metrics")
+        try:
+            text = resp.read().decode()
+            if resp.status >= 400:
+                raise CordonError(resp.status, text)
+        finally:
+            conn.close()
+        return {k: float(v) for k, _, v in
+                (line.rpartition(" ") for line in text.splitlines() if line and line[0] != "#")}
 
     # events
     def events(self, sid, follow=True):
@@ -183,6 +200,8 @@ class Client:
                 r.exit_code = f["exit"]["code"]
                 r.signal = f["exit"]["signal"]
                 r.timed_out = f["exit"]["timed_out"]
+                r.cpu_exceeded = f["exit"].get("cpu_exceeded", False)
+                r.reason = f["exit"].get("reason")
             elif "error" in f:
                 r.error = f["error"]
         return r

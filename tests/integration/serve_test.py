@@ -404,6 +404,98 @@ def case_tcp(srv):
     srv.a.delete_session(sid)
 
 
+def case_cpu(srv):
+    """A per-session CPU limit stops a spinning exec with an exit frame saying so;
+    the session stays usable; the server's --cpu is the default."""
+    check(srv.a.session(srv.a.create_session())["cpu"] == 5, "the server's --cpu 5 default")
+    sid = srv.a.create_session(cpu=1)
+    check(srv.a.session(sid)["cpu"] == 1, f"session: {srv.a.session(sid)}")
+    t0 = time.time()
+    r = srv.a.exec(sid, ["python3", "-c", "open('before', 'w').write('x')\nwhile True: pass"],
+                   timeout=30)
+    check(r.signal == signal.SIGXCPU and r.exit_code is None and r.cpu_exceeded and not r.timed_out
+          and "CPU time" in (r.reason or "") and "CPU time limit of 1 s spent" in r.stderr,
+          f"spinning exec: {r} reason {r.reason!r} stderr {r.stderr!r}")
+    check(time.time() - t0 < 20, f"the 1 s CPU limit took {time.time() - t0:.1f} s")
+    r = srv.a.exec(sid, ["sh", "-c", "cat before; echo; sleep 1.2; echo slept"])
+    check(r.exit_code == 0 and r.stdout == "x\nslept\n" and not r.cpu_exceeded,
+          f"the session after its exec spent its CPU: {r}")
+    expect_status(lambda: srv.a._json("POST", "/v1/sessions", {"cpu": -1}), 400, "a negative cpu")
+
+
+def case_queue(srv):
+    """Requests on a busy session wait their turn (first come, first served), up to
+    SESS_QUEUE_MAX of them; one more is 409."""
+    sid = srv.a.create_session()
+    frames = []
+
+    def first():
+        for f in srv.a.exec_frames(sid, ["sh", "-c", "echo 1 >> order; echo started; sleep 3; "
+                                         "echo 1done >> order"]):
+            frames.append(f)
+    results = {}
+
+    def later(k):
+        try:
+            results[k] = srv.a.exec(sid, ["sh", "-c", f"echo {k} >> order"])
+        except CordonError as e:
+            results[k] = e
+    t = threading.Thread(target=first)
+    t.start()
+    for _ in range(200):
+        if frames:
+            break
+        time.sleep(0.05)
+    check(frames == [{"stdout": "started\n"}], f"the first exec: {frames}")
+    waiting = []
+    for k in range(2, 10):   # 8 more wait
+        th = threading.Thread(target=later, args=(k,))
+        th.start()
+        waiting.append(th)
+        # Each is queued before the next is sent, so the order is known.
+        for _ in range(100):
+            if srv.a.session(sid)["queued"] == k - 1 or k in results:
+                break
+            time.sleep(0.02)
+    later(10)   # the queue is full: refused at once
+    check(isinstance(results.get(10), CordonError) and results[10].status == 409,
+          f"the 9th waiting request: {results.get(10)!r}")
+    check(srv.a.session(sid)["state"] == "busy", f"session while queued: {srv.a.session(sid)}")
+    t.join(30)
+    for th in waiting:
+        th.join(30)
+    bad = {k: r for k, r in results.items() if k != 10 and (isinstance(r, CordonError) or r.exit_code)}
+    check(not bad, f"queued execs failed: {bad}")
+    order = srv.a.get_file(sid, "/home/user/order").decode().split()
+    check(order == ["1", "1done"] + [str(k) for k in range(2, 10)], f"the order they ran in: {order}")
+    check(srv.a.session(sid)["execs"] == 9 and srv.a.session(sid)["queued"] == 0,
+          f"after the queue: {srv.a.session(sid)}")
+
+
+def case_metrics(srv):
+    """/metrics counts the sentries' denials and system calls; they stay counted after
+    their session is gone."""
+    before = srv.a.metrics()
+    sid = srv.a.create_session()
+    r = srv.a.exec(sid, ["python3", "-c", "import ctypes\n"
+                                          "print(ctypes.CDLL(None, use_errno=True).syscall(155, 0, 0),"
+                                          " ctypes.get_errno())\n"
+                                          "open('/home/user/x', 'w').write('x')\n"])
+    check(r.exit_code == 0 and r.stdout == "-1 1\n", f"pivot_root in the guest: {r}")
+    mid = srv.a.metrics()
+
+    def grew(m, key):
+        return m.get(key, 0) - before.get(key, 0)
+    check(grew(mid, 'cordon_denials_total{kind="syscall"}') >= 1
+          and grew(mid, 'cordon_syscalls_total{syscall="pivot_root"}') == 1,
+          f"the denial is not counted: {[(k, v) for k, v in mid.items() if 'denial' in k or 'pivot' in k]}")
+    check(grew(mid, 'cordon_syscalls_total{syscall="openat"}') >= 1, "openat calls are not counted")
+    srv.a.delete_session(sid)
+    after = srv.a.metrics()
+    check(all(after.get(k, 0) >= v for k, v in mid.items() if k.startswith(("cordon_denials", "cordon_syscalls"))),
+          "a counter went down when its session was deleted")
+
+
 def event_names(batches):
     """(event.name, command args) of every log record in OTLP batches."""
     out = []
@@ -483,6 +575,9 @@ CASES = {
     "kill9": (case_kill9, []),
     "binary": (case_binary, []),
     "tcp": (case_tcp, []),
+    "cpu": (case_cpu, ["--cpu", "5"]),
+    "queue": (case_queue, []),
+    "metrics": (case_metrics, []),
     "limits": (case_limits, ["--tenant-sessions", "3", "--max-output", "4K",
                              "--exec-timeout", "60"]),
 }

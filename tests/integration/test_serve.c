@@ -34,6 +34,9 @@ Test(serve, sigterm_lets_running_execs_finish) { serve_case("drain", 60); }
 Test(serve, session_events_stream_live_and_stay_private) { serve_case("events", 60); }
 Test(serve, binary_output_round_trips_byte_exact) { serve_case("binary", 60); }
 Test(serve, listens_on_tcp_port_0) { serve_case("tcp", 60); }
+Test(serve, cpu_limit_ends_a_spinning_exec_and_keeps_the_session) { serve_case("cpu", 60); }
+Test(serve, execs_on_a_busy_session_queue_in_order) { serve_case("queue", 60); }
+Test(serve, metrics_count_denials_and_syscalls) { serve_case("metrics", 60); }
 
 static void tokens_file(char *path, size_t size, const char *text)
 {
