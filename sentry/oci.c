@@ -642,7 +642,10 @@ static int cmd_features(int argc, char **argv)
           "  \"ociVersionMin\": \"1.0.0\",\n"
           "  \"ociVersionMax\": \"" OCI_VERSION "\",\n"
           "  \"hooks\": [],\n"
-          "  \"mountOptions\": [],\n"
+          "  \"mountOptions\": [", stdout);
+    for (const char *const *o = OCI_BIND_OPTIONS; *o; o++)
+        printf("%s\"%s\"", o == OCI_BIND_OPTIONS ? "" : ", ", *o);
+    fputs("],\n"
           "  \"linux\": {\n"
           "    \"namespaces\": [\"pid\", \"network\", \"ipc\", \"uts\", \"mount\", \"user\"],\n"
           "    \"capabilities\": [],\n"

@@ -166,26 +166,26 @@ static bool synthetic_mount(const char *dst, bool bind)
  * Propagation and atime options mean nothing to the VFS's grafts (host
  * paths are resolved live, nothing is mounted); nosuid and nodev are what
  * mounts always are (no_new_privs, device nodes refused). */
+const char *const OCI_BIND_OPTIONS[] = { "ro", "rw", "noexec", "exec", "bind", "rbind",
+                                         "private", "rprivate", "slave", "rslave", "nosuid",
+                                         "nodev", "relatime", "norelatime", "noatime",
+                                         "strictatime", NULL };
+
 static int bind_opts(json_object *opts, size_t k, char *out, size_t size, struct err *e)
 {
-    static const char *const moot[] = { "bind", "rbind", "private", "rprivate", "slave",
-                                        "rslave", "nosuid", "nodev", "relatime", "norelatime",
-                                        "noatime", "strictatime", "exec", "rw", NULL };
     bool ro = false, noexec = false;
     size_t n = opts ? json_object_array_length(opts) : 0;
     for (size_t j = 0; j < n; j++) {
         json_object *o = json_object_array_get_idx(opts, j);
         const char *v = json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
-        const char *const *m = moot;
+        const char *const *m = OCI_BIND_OPTIONS;
         while (*m && strcmp(*m, v))
             m++;
-        if (!strcmp(v, "ro"))
-            ro = true;
-        else if (!strcmp(v, "noexec"))
-            noexec = true;
-        else if (!*m)
+        if (!*m)
             return err_set(e, 0, "config.json: mounts[%zu]: bind option \"%s\" is not supported "
                                  "by cordon", k, v);
+        ro |= !strcmp(v, "ro");
+        noexec |= !strcmp(v, "noexec");
     }
     snprintf(out, size, "%s%s", ro ? "ro" : "rw", noexec ? ",noexec" : "");
     return 0;

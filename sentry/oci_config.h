@@ -36,6 +36,10 @@ struct oci_config {
 int oci_config_load(const char *bundle, struct oci_config *c, struct err *e);
 void oci_config_free(struct oci_config *c);
 
+/* The options a bind mount may carry (NULL-terminated): ro, rw, noexec
+ * and exec are applied, the rest mean nothing to the VFS's grafts. */
+extern const char *const OCI_BIND_OPTIONS[];
+
 /* The default config.json `cordon spec` writes (runc spec's, without a
  * terminal): a NUL-terminated JSON text. */
 extern const char OCI_DEFAULT_SPEC[];

@@ -266,6 +266,7 @@ Test(oci, spec_writes_a_config_that_runs)
     oci(&f, &b, ARGV("features"));
     assert_status(&f, 0);
     assert_contains(&f, out, "\"ociVersionMax\"");
+    assert_contains(&f, out, "\"rbind\"");
     remove_bundle(&b);
 }
 
@@ -314,8 +315,8 @@ Test(oci, binds_become_workspace_mounts_with_secrets_hidden)
              "{\"destination\":\"/r\",\"type\":\"bind\",\"source\":\"%s/host2\","
              "\"options\":[\"ro\",\"rbind\",\"nosuid\",\"nodev\"]},"
              "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\","
-             "\"options\":[\"bind\"]}]",
-             b.dir, b.dir, b.dir);
+             "\"options\":[\"bind\"]}],\"annotations\":{\"dev.cordon.events\":\"%s/ev\"}",
+             b.dir, b.dir, b.dir, b.dir);
     write_config(&b, "[\"sh\",\"-c\",\"cat /w/plain; ls -a /w; cat /w/.env /r/.ssh/id_rsa; "
                      "echo new > /w/out; echo no > /r/x || echo ro refused; grep -c ocitest "
                      "/etc/hosts\"]", extra);
@@ -332,6 +333,11 @@ Test(oci, binds_become_workspace_mounts_with_secrets_hidden)
     char *out = slurp(path);
     cr_assert(out && !strcmp(out, "new\n"), "a rw bind's write did not reach the host");
     free(out);
+    snprintf(path, sizeof path, "%s/ev", b.dir);
+    char *ev = slurp(path);
+    cr_assert(ev && strstr(ev, "file.secret_probe") && strstr(ev, "/w/.env"),
+              "no secret probe event for /w/.env:\n%s", ev ? ev : "(none)");
+    free(ev);
     /* A file bind and a tmpfs elsewhere are refused by name, never dropped. */
     snprintf(extra, sizeof extra,
              ",\"mounts\":[{\"destination\":\"/f\",\"type\":\"bind\",\"source\":\"%s/host/plain\","
@@ -347,6 +353,14 @@ Test(oci, binds_become_workspace_mounts_with_secrets_hidden)
     oci(&tmp, &b, ARGV("run", "--bundle", b.dir, "c11"));
     assert_status(&tmp, 1);
     assert_contains(&tmp, err, "a tmpfs mount at /s is not supported");
+    snprintf(extra, sizeof extra,
+             ",\"mounts\":[{\"destination\":\"/w\",\"type\":\"bind\",\"source\":\"%s/host\","
+             "\"options\":[\"rbind\",\"idmap\"]}]", b.dir);
+    write_config(&b, "[\"true\"]", extra);
+    RUN(opt);
+    oci(&opt, &b, ARGV("run", "--bundle", b.dir, "c16"));
+    assert_status(&opt, 1);
+    assert_contains(&opt, err, "bind option \"idmap\" is not supported");
     remove_bundle(&b);
 }
 
@@ -392,7 +406,8 @@ Test(oci, kill_reaches_the_program_and_sigkill_ends_the_tree)
 /* Egress in a container: default deny through the sentry, and a grant
  * from the dev.cordon.policy annotation reaching a server that exists
  * only in the network namespace the caller gives (linux.namespaces path),
- * so the sentry's upstream must have left through it. */
+ * so the sentry's upstream must have left through it; both decisions are
+ * in the dev.cordon.events stream. */
 Test(oci, joins_the_callers_netns_and_keeps_egress_policy)
 {
     if (geteuid() != 0)
@@ -422,10 +437,11 @@ Test(oci, joins_the_callers_netns_and_keeps_egress_policy)
              "c,_=s.accept(); c.sendall(b\"hello-from-netns\\n\"); c.close()' >/dev/null &",
              ns, port);
     snprintf(extra, sizeof extra,
-             ",\"annotations\":{\"dev.cordon.policy\":\"%s/p.json\"},"
+             ",\"annotations\":{\"dev.cordon.policy\":\"%s/p.json\","
+             "\"dev.cordon.events\":\"%s/ev\"},"
              "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
              "\"path\":\"/run/netns/%s\"}]}",
-             b.dir, ns);
+             b.dir, b.dir, ns);
     char args[256];
     snprintf(args, sizeof args,
              "[\"sh\",\"-c\",\"nc 10.231.7.1 %d </dev/null; nc 10.231.7.2 %d </dev/null; "
@@ -447,6 +463,13 @@ Test(oci, joins_the_callers_netns_and_keeps_egress_policy)
               RUN_CONTEXT_ARGS(&r));
     assert_contains(&r, err, "10.231.7.2");
     assert_contains(&r, err, "Network is unreachable");
+    char path[128];
+    snprintf(path, sizeof path, "%s/ev", b.dir);
+    char *ev = slurp(path);
+    cr_assert(ev && strstr(ev, "net.block") && strstr(ev, "10.231.7.2") &&
+                  strstr(ev, "net.connect") && strstr(ev, "10.231.7.1"),
+              "no net.connect / net.block events:\n%s", ev ? ev : "(none)");
+    free(ev);
     /* A path that is not there is refused before anything starts. */
     write_config(&b, "[\"true\"]", ",\"linux\":{\"namespaces\":[{\"type\":\"network\","
                                    "\"path\":\"/run/netns/cordon-none\"}]}");
