@@ -186,6 +186,17 @@ static void image_mountpoint(char *buf, size_t size, pid_t pid)
     snprintf(buf, size, "%s/image-%d", geteuid() == 0 ? "/run/cordon" : g.root, (int)pid);
 }
 
+/* What a sentry killed by a signal leaves: its exec cache, fd channel and
+ * cgroup (session.h), and its image mountpoint (the mount itself went with
+ * the sentry's namespace). */
+static void remove_leftovers(pid_t pid)
+{
+    char dir[PATH_MAX];
+    session_remove_leftovers(pid);
+    image_mountpoint(dir, sizeof dir, pid);
+    rmdir(dir);
+}
+
 /* The guest's init (in its own user namespace) must reach the image's
  * directories to bind them, but a runtime's rootfs usually lies below
  * directories only root may search (/var/lib/containers/storage is
@@ -198,7 +209,10 @@ static int reachable_root(struct oci_config *cfg, struct err *e)
     if (geteuid() != 0)
         return 0;
     image_mountpoint(dir, sizeof dir, getpid());
-    if ((mkdir("/run/cordon", 0711) < 0 && errno != EEXIST) || mkdir(dir, 0711) < 0)
+    /* An existing one is a dead sentry's of the same pid (killed before it
+     * could remove it); its mount went with that sentry's namespace. */
+    if ((mkdir("/run/cordon", 0711) < 0 && errno != EEXIST) ||
+        (mkdir(dir, 0711) < 0 && errno != EEXIST))
         return err_set(e, errno, "image mountpoint %s", dir);
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount(cfg->rootfs, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -462,6 +476,8 @@ static int cmd_run(int argc, char **argv)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (WIFSIGNALED(status))
+        remove_leftovers(pid);
     if (!o.keep)
         remove_state(id);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -563,12 +579,8 @@ static int cmd_delete(int argc, char **argv)
     }
     /* What a sentry killed with SIGKILL left, unless its pid is reused. */
     if (!r && c.pid > 0 && (!strcmp(c.status, "running") || !strcmp(c.status, "created") ||
-                            kill(c.pid, 0) < 0)) {
-        char dir[PATH_MAX];
-        session_remove_leftovers(c.pid);
-        image_mountpoint(dir, sizeof dir, c.pid);
-        rmdir(dir);   /* the mount went with the sentry's namespace */
-    }
+                            kill(c.pid, 0) < 0))
+        remove_leftovers(c.pid);
     if (!r)
         remove_state(id);
     container_done(&c);
