@@ -4,7 +4,7 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libmicrohttpd libssl libcrypto
+PKGS    := libseccomp libxxhash json-c libmicrohttpd libssl libcrypto liburing
 # Headers only: util/lazylib.c binds these when a feature needs them, so a
 # session's start does not pay for loading them (see util/lazylib.h).
 LAZY_PKGS := libarchive libcurl

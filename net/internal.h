@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "net/dlp.h"
 #include "net/net.h"
 
 /* One egress grant: a host (name or address literal) and optionally a port. */
@@ -65,6 +66,7 @@ struct net {
     int stop[2];                    /* closing stop[1] ends the threads */
     pthread_t proxy_th, dns_th;
     bool threads;
+    struct uring_relay *uring;      /* NULL: no io_uring, relays poll */
 
     pthread_mutex_t lock;           /* conns and relays (shared with the proxy) */
     pthread_cond_t idle;
@@ -105,6 +107,31 @@ int proxy_start(struct net *n);
 int proxy_join(struct net *n, int sock, const struct grant *g, const struct sockaddr *asked,
                socklen_t len);
 void *proxy_main(void *arg);
+/* A relay's buffer, one per direction. */
+#define RELAY_BUF 65536
+/* The canary scan of a raw grant's guest-to-upstream stream: each read is
+ * scanned with the tail of the reads before, so a token split across
+ * writes is still seen. True on a hit (reported here): the read must not
+ * go on. */
+struct scan_tail {
+    char data[DLP_WINDOW];
+    size_t len;
+};
+bool raw_scan_hit(struct net *n, const struct conn *c, struct scan_tail *t, const char *buf,
+                  size_t len);
+
+/* Ends a relayed connection: out of the table, its sockets closed, the
+ * relay count down (net_detach waits for it). */
+void relay_done(struct net *n, struct conn *c);
+
+/* relay_uring.c: the session's io_uring relay of plain TCP grants. Started
+ * with the proxy (-errno: no io_uring here; every relay then polls),
+ * stopped by net_detach once no relay is left. uring_adopt takes a
+ * connection whose upstream is open (c->guest, c->up) until relay_done;
+ * false: not taken, relay it with poll. */
+int uring_start(struct net *n);
+bool uring_adopt(struct net *n, struct conn *c);
+void uring_stop(struct net *n);
 
 /* dns.c */
 void *dns_main(void *arg);

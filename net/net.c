@@ -90,6 +90,7 @@ void net_detach(struct net *n)
         free(c);
     }
     pthread_mutex_unlock(&n->lock);
+    uring_stop(n);
     close_fd(&n->stop[0]);
     close_fd(&n->stop[1]);
     close_fd(&n->chan);
@@ -146,6 +147,10 @@ int net_attach(struct net *n, int userns, int netns)
         r = dns_start(n);
     if (r == 0 && pipe2(n->stop, O_CLOEXEC) < 0)
         r = -errno;
+    int u;
+    if (r == 0 && (u = uring_start(n)) < 0 && n->verbose)
+        fprintf(stderr, "cordon: net: no io_uring (%s): plain TCP grants relay with poll(2)\n",
+                strerror(-u));
     if (r == 0 && (r = -pthread_create(&n->proxy_th, NULL, proxy_main, n)) == 0) {
         if ((r = -pthread_create(&n->dns_th, NULL, dns_main, n)) == 0) {
             n->threads = true;

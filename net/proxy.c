@@ -6,8 +6,10 @@
  * the grant from the guest's local port, opens the upstream from the host's
  * namespace and relays bytes both ways. The guest keeps a real TCP socket
  * (its socket options keep working), and never learns the upstream's real
- * address. Data path: one thread per connection with poll() and a 64 KiB
- * buffer each way (the issue's io_uring data path is not built yet).
+ * address. One thread per connection: it accepts the TLS handshake and
+ * opens the upstream (both block), then relays. A plain TCP grant's bytes
+ * move on an io_uring of the relay's own (relay_uring.c); TLS-intercepting
+ * and HTTP-judging grants relay with poll() and a 64 KiB buffer each way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +27,9 @@
 #include "net/internal.h"
 #include "net/dlp.h"
 #include "sentry/events.h"
-#include <openssl/err.h>
-
 #include "util/cleanup.h"
 
 #define UPSTREAM_CONNECT_MS 10000
-#define RELAY_BUF 65536
 
 static uint16_t local_port(int sock, int *family)
 {
@@ -295,57 +294,65 @@ static int open_for(struct net *n, struct conn *c, struct io *up, const char **w
     return 0;
 }
 
-/* Guest to upstream on a raw grant: each read is scanned together with the
- * tail of the read before, so a canary token split across writes is still
- * seen; a hit cuts the connection before that read's bytes go on. */
-static bool pump_scanned(struct net *n, struct conn *c, struct io *from, struct io *to,
-                         char *buf, char *tail, size_t *tlen)
+bool raw_scan_hit(struct net *n, const struct conn *c, struct scan_tail *t, const char *buf,
+                  size_t len)
 {
-    ssize_t got = io_read(from, buf, RELAY_BUF);
-    if (got <= 0)
-        return got < 0 && (errno == EAGAIN || errno == EINTR);
-    size_t total = *tlen + (size_t)got;
+    size_t total = t->len + len;
     char *joined = malloc(total);
     if (!joined)
-        return false;
-    memcpy(joined, tail, *tlen);
-    memcpy(joined + *tlen, buf, (size_t)got);
+        return true;   /* unscanned bytes never go on */
+    memcpy(joined, t->data, t->len);
+    memcpy(joined + t->len, buf, len);
     const char *how = dlp_scan(joined, total);
     size_t keep = total < DLP_WINDOW ? total : DLP_WINDOW;
-    memcpy(tail, joined + total - keep, keep);
-    *tlen = keep;
+    memcpy(t->data, joined + total - keep, keep);
+    t->len = keep;
     free(joined);
     if (how) {
         char detail[400];
         snprintf(detail, sizeof detail, "%s (%s): a canary token (%s)", c->grant->host,
                  c->grant->label, how);
         net_event(n, 0, NET_BLOCK, "canary token in egress", detail, 0);
-        return false;
     }
-    return io_write_all(to, buf, (size_t)got);
+    return how != NULL;
+}
+
+/* Guest to upstream on a raw grant: a read that completes a canary token
+ * cuts the connection before its bytes go on. */
+static bool pump_scanned(struct net *n, struct conn *c, struct io *from, struct io *to,
+                         char *buf, struct scan_tail *tail)
+{
+    ssize_t got = io_read(from, buf, RELAY_BUF);
+    if (got <= 0)
+        return got < 0 && (errno == EAGAIN || errno == EINTR);
+    return !raw_scan_hit(n, c, tail, buf, (size_t)got) && io_write_all(to, buf, (size_t)got);
 }
 
 /* Bytes both ways, untouched (decrypted and re-encrypted when the grant
- * intercepts TLS) but for the canary scan of what the guest sends. */
-static void relay_raw(struct net *n, struct conn *c, struct io io[2], char *bufs)
+ * intercepts TLS) but for the canary scan of what the guest sends. Plain
+ * TCP moves on the session's io_uring (relay_uring.c): true, the
+ * connection is handed over. TLS, or no ring, relays here with poll. */
+static bool relay_raw(struct net *n, struct conn *c, struct io io[2], char *bufs)
 {
     const char *why;
     if (open_for(n, c, &io[1], &why) < 0)
-        return;
-    char tail[DLP_WINDOW];
-    size_t tlen = 0;
+        return false;
+    if (!io[0].ssl && uring_adopt(n, c))
+        return true;
+    struct scan_tail tail = { .len = 0 };
     bool open_in[2] = { true, true }, ready[2];
     while ((open_in[0] || open_in[1]) && io_poll(io, open_in, ready) == 0)
         for (int k = 0; k < 2; k++) {
             if (!ready[k])
                 continue;
-            bool more = k == 0 ? pump_scanned(n, c, &io[0], &io[1], bufs, tail, &tlen)
+            bool more = k == 0 ? pump_scanned(n, c, &io[0], &io[1], bufs, &tail)
                                : pump(&io[1], &io[0], bufs + RELAY_BUF);
             if (!more) {
                 open_in[k] = false;
                 io_end(&io[!k]);
             }
         }
+    return false;
 }
 
 struct http_ctx {
@@ -430,16 +437,24 @@ static void *relay_main(void *arg)
     bool shaken = bufs && (!c->grant->intercept || (io[0].ssl = tls_accept(c->grant, c->guest)));
     if (bufs && !shaken)
         net_event(n, 0, NET_BLOCK, "guest TLS handshake failed", c->grant->host, 0);
+    bool handed = false;
     if (shaken) {
         io_nonblock(&io[0]);
         if (c->grant->http)
             relay_http(n, c, io, bufs);
         else
-            relay_raw(n, c, io, bufs);
+            handed = relay_raw(n, c, io, bufs);
     }
     free(bufs);
     for (int k = 0; k < 2; k++)
         SSL_free(io[k].ssl);
+    if (!handed)
+        relay_done(n, c);
+    return NULL;
+}
+
+void relay_done(struct net *n, struct conn *c)
+{
     pthread_mutex_lock(&n->lock);
     for (struct conn **p = &n->conns; *p; p = &(*p)->next)
         if (*p == c) {
@@ -453,7 +468,6 @@ static void *relay_main(void *arg)
         close(c->up);
     close(c->guest);
     free(c);
-    return NULL;
 }
 
 /* Hands an accepted connection to a relay thread, or closes it when no

@@ -3,7 +3,7 @@
 # tests with (or, given arguments, those packages instead), when missing.
 # Runs on every `make`; costs one dpkg query when everything is there.
 set -eu
-need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libjson-c-dev libhttp-parser-dev libssl-dev libarchive-dev libmicrohttpd-dev libcurl4-openssl-dev
+need=${*:-gcc make pkg-config libseccomp-dev libxxhash-dev libjson-c-dev libhttp-parser-dev libssl-dev libarchive-dev libmicrohttpd-dev libcurl4-openssl-dev liburing-dev
     libcriterion-dev python3 coreutils libpython3.11-testsuite python3-venv git busybox-static}
 missing=""
 for p in $need; do
