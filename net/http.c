@@ -43,6 +43,7 @@ struct header {
 
 struct http_flow {
     const struct http_rules *rules;
+    const struct dlp *dlp;
     void (*allowed)(void *ctx, const char *line);
     void *ctx;
     http_parser p;
@@ -409,12 +410,13 @@ static int on_complete(http_parser *p)
     /* Nothing of a request goes upstream before all of it was scanned: a
      * token split across writes, or between head and body, is still one
      * request's. */
-    const char *how = dlp_scan(f->held.data, f->held.len);
-    if (!how)
-        how = dlp_scan(f->body.data, f->body.len);
+    struct dlp_hit hit;
+    bool found = dlp_scan(f->dlp, f->held.data, f->held.len, &hit) ||
+                 dlp_scan(f->dlp, f->body.data, f->body.len, &hit);
     f->body.len = 0;
-    if (how) {
-        snprintf(f->reason, sizeof f->reason, "a canary token (%s) is in the request", how);
+    if (found) {
+        /* The guest is told the kind, never which secret. */
+        snprintf(f->reason, sizeof f->reason, "a %s (%s) is in the request", hit.kind, hit.how);
         f->held.len = 0;
         return refuse(f, f->reason);
     }
@@ -429,18 +431,24 @@ static const http_parser_settings SETTINGS = {
     .on_body = on_body, .on_message_complete = on_complete,
 };
 
-struct http_flow *http_flow_new(const struct http_rules *r,
+struct http_flow *http_flow_new(const struct http_rules *r, const struct dlp *dlp,
                                 void (*allowed)(void *ctx, const char *line), void *ctx)
 {
     struct http_flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->rules = r;
+    f->dlp = dlp;
     f->allowed = allowed;
     f->ctx = ctx;
     http_parser_init(&f->p, HTTP_REQUEST);
     f->p.data = f;
     return f;
+}
+
+const char *http_rules_inject_value(const struct http_rules *r)
+{
+    return r ? r->inject_value : NULL;
 }
 
 void http_flow_free(struct http_flow *f)

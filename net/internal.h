@@ -74,6 +74,8 @@ struct net {
     unsigned relays;
     struct unix_name *unames;       /* session lock only */
 
+    struct dlp *dlp;                /* registered secrets; NULL: none */
+
     EVP_PKEY *ca_key, *leaf_key;    /* TLS interception: the session's CA */
     X509 *ca;
     char *ca_pem;
@@ -149,8 +151,10 @@ int http_rules_parse(struct json_object *http, const char *label, struct http_ru
                      struct err *e);
 void http_rules_free(struct http_rules *r);
 /* `allowed` is told each request line that passes (for events). */
-struct http_flow *http_flow_new(const struct http_rules *r,
+struct http_flow *http_flow_new(const struct http_rules *r, const struct dlp *dlp,
                                 void (*allowed)(void *ctx, const char *line), void *ctx);
+/* The real credential `inject` sends, or NULL. */
+const char *http_rules_inject_value(const struct http_rules *r);
 void http_flow_free(struct http_flow *f);
 /* Feeds what the guest sent; appends to out what may go upstream. 0: go
  * on; 1: the current request is refused (*why); -1: not HTTP/1.1 (*why).

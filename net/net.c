@@ -36,9 +36,25 @@ int net_create(const struct net_options *o, struct net **out, struct err *e)
     n->chan = n->listen4 = n->listen6 = n->dns = n->stop[0] = n->stop[1] = -1;
     pthread_mutex_init(&n->lock, NULL);
     pthread_cond_init(&n->idle, NULL);
-    if (grants_load(n, o, e) < 0) {
+    struct json_object *dlp = policy_section(o->policy, "dlp");
+    if (grants_load(n, o, e) < 0 ||
+        (dlp && dlp_load(dlp, policy_path(o->policy), &n->dlp, e) < 0)) {
         net_destroy(n);
         return -1;
+    }
+    /* cordon sends an injected credential itself: scanning for it would
+     * refuse every request it is injected into, and the guest never
+     * holds it anyway. */
+    for (unsigned k = 0; k < n->ngrants; k++) {
+        const char *real = http_rules_inject_value(n->grants[k].http);
+        const char *name = real ? dlp_registered(n->dlp, real) : NULL;
+        if (name) {   /* a name means a dlp section, hence a policy */
+            err_set(e, 0, "policy %s: dlp: %s is the credential %s injects (the guest never "
+                    "holds it); register the secrets the guest can read", policy_path(o->policy),
+                    name, n->grants[k].label);
+            net_destroy(n);
+            return -1;
+        }
     }
     if (strlen(o->sock_dir) >= sizeof n->sock_dir) {
         net_destroy(n);
@@ -115,6 +131,7 @@ void net_destroy(struct net *n)
     if (n->sock_dir[0])
         remove_dir(n->sock_dir);
     grants_free(n);
+    dlp_free(n->dlp);
     tls_stop(n);
     pthread_mutex_destroy(&n->lock);
     pthread_cond_destroy(&n->idle);

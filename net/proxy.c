@@ -294,27 +294,37 @@ static int open_for(struct net *n, struct conn *c, struct io *up, const char **w
     return 0;
 }
 
+/* The event of a scan hit: the kind, which secret by name (never its
+ * value), how it was carried. */
+static void dlp_event(struct net *n, const struct grant *g, const struct dlp_hit *hit)
+{
+    char what[64], detail[400];
+    snprintf(what, sizeof what, "%s in egress", hit->kind);
+    snprintf(detail, sizeof detail, "%s (%s): a %s%s%s (%s)", g->host, g->label, hit->kind,
+             *hit->name ? " " : "", hit->name, hit->how);
+    net_event(n, 0, NET_BLOCK, what, detail, 0);
+}
+
 bool raw_scan_hit(struct net *n, const struct conn *c, struct scan_tail *t, const char *buf,
                   size_t len)
 {
+    if (!dlp_active(n->dlp))
+        return false;
     size_t total = t->len + len;
     char *joined = malloc(total);
     if (!joined)
         return true;   /* unscanned bytes never go on */
     memcpy(joined, t->data, t->len);
     memcpy(joined + t->len, buf, len);
-    const char *how = dlp_scan(joined, total);
+    struct dlp_hit hit;
+    bool found = dlp_scan(n->dlp, joined, total, &hit);
     size_t keep = total < DLP_WINDOW ? total : DLP_WINDOW;
     memcpy(t->data, joined + total - keep, keep);
     t->len = keep;
     free(joined);
-    if (how) {
-        char detail[400];
-        snprintf(detail, sizeof detail, "%s (%s): a canary token (%s)", c->grant->host,
-                 c->grant->label, how);
-        net_event(n, 0, NET_BLOCK, "canary token in egress", detail, 0);
-    }
-    return how != NULL;
+    if (found)
+        dlp_event(n, c->grant, &hit);
+    return found;
 }
 
 /* Guest to upstream on a raw grant: a read that completes a canary token
@@ -376,7 +386,7 @@ static void http_allowed(void *arg, const char *line)
 static void relay_http(struct net *n, struct conn *c, struct io io[2], char *bufs)
 {
     struct http_ctx ctx = { n, c };
-    struct http_flow *f = http_flow_new(c->grant->http, http_allowed, &ctx);
+    struct http_flow *f = http_flow_new(c->grant->http, n->dlp, http_allowed, &ctx);
     struct buf out = { 0 }, refusal = { 0 };
     bool want[2] = { true, false }, ready[2];
     while (f && (want[0] || want[1]) && io_poll(io, want, ready) == 0) {

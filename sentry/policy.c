@@ -15,7 +15,7 @@ struct policy {
 
 /* Every section some layer reads. A key not listed is a load error. */
 static const char *const SECTIONS[] = {
-    "egress", "secrets", "mounts", "canaries", NULL,
+    "egress", "secrets", "mounts", "canaries", "dlp", NULL,
 };
 
 static bool known(const char *key)

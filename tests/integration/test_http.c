@@ -264,3 +264,94 @@ Test(http, canary_tokens_never_leave_in_any_encoding)
                  log);
     free(log);
 }
+
+/* Registered secrets (the policy's "dlp" section: literal values and
+ * variables of cordon's environment) are scanned like canaries: an inspected
+ * request carrying one, in any encoding, is refused before it reaches the
+ * upstream; a raw grant's connection is cut. Audit lines name the secret,
+ * never its value. A value `inject` sends cannot be registered. */
+Test(http, registered_secrets_never_leave)
+{
+    char tag[17], policy[64], text[1024], script[2048], lit[64], envval[64], env[128];
+    random_tag(tag);
+    snprintf(lit, sizeof lit, "lit-secret-%s", tag);
+    snprintf(envval, sizeof envval, "env-secret-%s", tag);
+    snprintf(env, sizeof env, "CORDON_TEST_DLP_SECRET=%s", envval);
+    struct upstream u;
+    upstream_start(&u, "sk-real", tag, NULL, NULL);
+    snprintf(policy, sizeof policy, "/tmp/cordon-http-%s.json", tag);
+    snprintf(text, sizeof text,
+             "{\"egress\": [{\"host\": \"api.test\", \"port\": 80, \"upstream\": \"127.0.0.1:%d\",\n"
+             "               \"http\": {\"methods\": [\"POST\"], \"paths\": [\"/v1/*\"]}},\n"
+             "              {\"host\": \"raw.test\", \"port\": 80, \"upstream\": \"127.0.0.1:%d\"}],\n"
+             " \"dlp\": {\"secrets\": [\"%s\"], \"secrets_env\": [\"CORDON_TEST_DLP_SECRET\"]}}\n",
+             u.port, u.port, lit);
+    FILE *f = fopen(policy, "w");
+    fputs(text, f);
+    fclose(f);
+    snprintf(script, sizeof script,
+             "import base64, http.client, json, socket\n"
+             "lit, env = b'%s', b'%s'\n"
+             "def post(path, body):\n"
+             "    c = http.client.HTTPConnection('api.test', 80)\n"
+             "    c.request('POST', path, body=body)\n"
+             "    r = c.getresponse(); d = json.loads(r.read())\n"
+             "    print(r.status, d.get('reason', 'passed').split(' is in')[0])\n"
+             "post('/v1/ok', b'hello')\n"
+             "post('/v1/lit', base64.b64encode(b'x' + lit))\n"
+             "post('/v1/env', env.hex().encode())\n"
+             "s = socket.create_connection(('raw.test', 80))\n"
+             "s.sendall(b'POST /v1/raw HTTP/1.1\\r\\nHost: raw.test\\r\\nContent-Length: %%d\\r\\n\\r\\n' %% len(env) + env)\n"
+             "got = b''\n"
+             "while True:\n"
+             "    try: d = s.recv(4096)\n"
+             "    except ConnectionResetError: d = b''\n"
+             "    if not d: break\n"
+             "    got += d\n"
+             "print('raw', len(got))\n",
+             lit, envval);
+    const char *const opts[] = { "-v", "--policy", policy, NULL };
+    const char *const cenv[] = { env, NULL };
+    struct run_opts o = { .cordon_opts = opts, .env = cenv };
+    RUN(r);
+    run_guest(&r, &o, ARGV("python3", "-c", script));
+    char *log = upstream_stop(&u);
+    assert_run(&r, 0,
+               "200 passed\n"
+               "403 a registered secret (base64)\n"
+               "403 a registered secret (hex)\n"
+               "raw 0\n");
+    assert_contains(&r, err, "registered secret in egress");
+    assert_contains(&r, err, "registered secret $CORDON_TEST_DLP_SECRET (raw)");
+    cr_assert(!strstr(r.err, lit) && !strstr(r.err, envval), "a secret's value was logged:\n%s",
+              r.err);
+    int lines = 0;
+    for (char *p = log; (p = strchr(p, '\n')); p++)
+        lines++;
+    cr_assert_eq(lines, 1, "the upstream saw %d requests, want only the benign one:\n%s", lines,
+                 log);
+    free(log);
+
+    /* Bad sections are load errors that name the key. */
+    static const struct {
+        const char *dlp, *want;
+    } bad[] = {
+        { "{\"secrets\": [\"short\"]}", "dlp.secrets[0]: a secret must be 8 to 200 bytes long" },
+        { "{\"secrets_env\": [\"CORDON_TEST_UNSET_VARIABLE\"]}",
+          "dlp.secrets_env[0]: $CORDON_TEST_UNSET_VARIABLE is not set" },
+        { "{\"secret\": []}", "dlp: unknown key \"secret\"" },
+        { "{\"secrets_env\": [\"CORDON_TEST_DLP_SECRET\"]}, \"egress\": [{\"host\": \"a.test\", "
+          "\"http\": {\"inject\": {\"header\": \"x-api-key\", \"value_env\": \"CORDON_TEST_DLP_SECRET\"}}}]",
+          "$CORDON_TEST_DLP_SECRET is the credential" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        f = fopen(policy, "w");
+        fprintf(f, "{\"dlp\": %s}\n", bad[k].dlp);
+        fclose(f);
+        RUN(b);
+        run_cordon_cli(&b, &o, ARGV("run", "--policy", policy, "--", "true"));
+        assert_status(&b, 125);
+        assert_contains(&b, err, bad[k].want);
+    }
+    unlink(policy);
+}
