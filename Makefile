@@ -22,7 +22,7 @@ LIBOBJS := $(filter-out build/obj/sentry/main.o,$(OBJS))
 UNIT    := $(wildcard tests/unit/*.c)
 PROGS   := $(patsubst tests/progs/%.c,build/progs/%,$(wildcard tests/progs/*.c))
 
-.PHONY: all deps asan test unit integration cpython-suite bench bench-quick bench-deps demo clean
+.PHONY: all deps asan test unit integration cpython-suite bench bench-quick bench-net bench-deps demo clean
 all: deps build/cordon
 
 deps:
@@ -89,6 +89,10 @@ bench: $(BENCH_BUILD)
 
 bench-quick: $(BENCH_BUILD)
 	bench/run.sh quick
+
+# Only the network rows (connect latency, proxy throughput); ~30 s.
+bench-net: bench-deps build/cordon
+	bench/run.sh net
 
 # tools/ is not in the guest's filesystem, so the script arrives on stdin.
 demo: all

@@ -9,6 +9,8 @@ RESULTS lines, as run.sh appends them:
                                               line per pass, see combine())
     floor RUNNER NAME MEDIAN_NS Q1_NS Q3_NS   (bench/unotify_floor)
     macro RUNNER NAME MS                      (one line per timed run)
+    net RUNNER NAME VALUE                     (bench/net_bench.py; one line per
+                                              sample, in the unit NET names)
 
 "Spread" everywhere is half the interquartile range as a share of the
 median: how far apart the middle half of the batches (micro) or runs
@@ -56,6 +58,12 @@ MACRO = [
     ("serve_exec_true", "cordon serve: exec /bin/true in a live session, HTTP to exit frame"),
     ("serve_session", "cordon serve: create + delete a session"),
 ]
+# name, label, unit, higher is better
+NET = [
+    ("connect_us", "TCP connect + 1-byte round trip + close, loopback upstream", "µs", False),
+    ("upload_mbs", "bulk send, guest → upstream (the DLP-scanned direction)", "MB/s", True),
+    ("download_mbs", "bulk receive, upstream → guest", "MB/s", True),
+]
 FLOORS = [
     ("native_umask", "umask, no filter"),
     ("filter_umask", "umask through a small seccomp filter (allowed)"),
@@ -71,12 +79,12 @@ PLATFORM_FLOOR = {"cordon-seccomp": "unotify_sync_umask", "cordon-ptrace": "ptra
 
 
 def load(path):
-    micro, floor, macro = {}, {}, {}
+    micro, floor, macro, net = {}, {}, {}, {}
     for line in open(path):
         kind, runner, name, *values = line.split()
         values = [float(v) for v in values]
-        if kind == "macro":
-            macro.setdefault(runner, {}).setdefault(name, []).append(values[0])
+        if kind in ("macro", "net"):
+            (macro if kind == "macro" else net).setdefault(runner, {}).setdefault(name, []).append(values[0])
         else:
             (micro if kind == "micro" else floor).setdefault(runner, {}).setdefault(name, []).append(values)
     micro = {r: {n: combine(passes) for n, passes in names.items()} for r, names in micro.items()}
@@ -90,7 +98,7 @@ def load(path):
         for name, samples in names.items():
             q1, med, q3 = quartiles(samples)
             stats[(runner, name)] = (med * 1e6, spread(q1, q3, med))
-    return micro, floor, macro, stats
+    return micro, floor, macro, net, stats
 
 
 def combine(passes):
@@ -152,6 +160,30 @@ def table(stats, runners, rows):
                 cell += f" ({fmt_ratio(ratio(stats, r, 'native', name))})"
             cells.append(cell)
         cells += [fmt_ratio(ratio(stats, c, "gvisor", name)) for c in cordons]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def net_table(net, runners):
+    """Cells: median ±spread in the row's unit, and for cordon the ratio to
+    native (the share of native's throughput, or how many times its
+    latency)."""
+    runners = [r for r in runners if r in net]
+    head = ["network (bench/net_bench.py)"] + [RUNNER_LABEL[r] for r in runners]
+    out = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for name, label, unit, _ in NET:
+        cells = [label]
+        base = net.get("native", {}).get(name)
+        for r in runners:
+            s = net[r].get(name)
+            if not s:
+                cells.append("—")
+                continue
+            q1, med, q3 = quartiles(s)
+            cell = f"{med:.0f} {unit} ±{spread(q1, q3, med) * 100:.0f}%"
+            if r != "native" and base:
+                cell += f" ({fmt_ratio(med / quartiles(base)[1])})"
+            cells.append(cell)
         out.append("| " + " | ".join(cells) + " |")
     return out
 
@@ -232,10 +264,10 @@ def main():
     if len(sys.argv) not in (5, 6):
         sys.exit("usage: report.py MODE RESULTS NOTES OUT [README]")
     mode, results_path, notes_path, out = sys.argv[1:5]
-    micro, floor, macro, stats = load(results_path)
+    micro, floor, macro, net, stats = load(results_path)
     notes = [line.rstrip("\n") for line in open(notes_path)]
     order = list(RUNNER_LABEL)
-    runners = [r for r in order if r in micro or r in macro]
+    runners = [r for r in order if r in micro or r in macro or r in net]
     m = machine()
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
@@ -244,24 +276,29 @@ def main():
           f"kernel {m['kernel']}, {m['os']}. "
           "Cells: median ±spread (half the interquartile range, as a share of the median), "
           "and in brackets the ratio to native. `X / gVisor` below 1 means X is faster than gVisor. "
-          "— : not measured, the notes at the end say why.",
-          "", "## Micro: one operation, timed inside the sandbox", "",
-          "Median over timed batches of many calls each (tests/progs/syscall_cost, bench/measure.h).", ""]
-    md += table(stats, runners, MICRO)
-    md += ["", "## Macro: whole-process wall time", "",
-           "Median of the timed runs, each started from the host, sandbox start-up included.", ""]
-    md += table(stats, runners, MACRO)
-    md += ["", "## Floors: the bare round trips, same run", "",
-           "umask answered at once by a supervisor that does no work (bench/unotify_floor).", "",
-           "| round trip | any CPU | both pinned to CPU 0 |", "|---|---:|---:|"]
-    for name, label in FLOORS:
-        cells = []
-        for col in ("floor", "floor-cpu0"):
-            f = floor.get(col, {}).get(name)
-            cells.append("—" if f is None else
-                         f"{fmt_time(f['median_ns'])} ±{spread(f['q1_ns'], f['q3_ns'], f['median_ns']) * 100:.0f}%")
-        md.append(f"| {label} | " + " | ".join(cells) + " |")
-    if any(r.startswith("cordon-") for r in runners):
+          "— : not measured, the notes at the end say why.", ""]
+    if mode != "net":
+        md += ["## Micro: one operation, timed inside the sandbox", "",
+               "Median over timed batches of many calls each (tests/progs/syscall_cost, bench/measure.h).", ""]
+        md += table(stats, runners, MICRO)
+        md += ["", "## Macro: whole-process wall time", "",
+               "Median of the timed runs, each started from the host, sandbox start-up included.", ""]
+        md += table(stats, runners, MACRO)
+        md += ["", "## Floors: the bare round trips, same run", "",
+               "umask answered at once by a supervisor that does no work (bench/unotify_floor).", "",
+               "| round trip | any CPU | both pinned to CPU 0 |", "|---|---:|---:|"]
+        for name, label in FLOORS:
+            cells = []
+            for col in ("floor", "floor-cpu0"):
+                f = floor.get(col, {}).get(name)
+                cells.append("—" if f is None else
+                             f"{fmt_time(f['median_ns'])} ±{spread(f['q1_ns'], f['q3_ns'], f['median_ns']) * 100:.0f}%")
+            md.append(f"| {label} | " + " | ".join(cells) + " |")
+    if net:
+        md += ([] if mode == "net" else [""]) + ["## Network: a raw egress grant through the proxy, next to a direct loopback connection", "",
+               "Median of the samples, each timed inside the guest (sandbox start-up excluded); "
+               "in brackets the ratio to native.", ""] + net_table(net, runners)
+    if any(r.startswith("cordon-") for r in runners) and mode != "net":
         md += ["", "## Targets", ""] + targets(stats, floor, runners)
     if notes:
         md += ["", "## Skipped or failed", ""] + [f"- {n}" for n in notes]
@@ -276,6 +313,9 @@ def main():
                "macro": {r: {n: dict(zip(("q1_ms", "median_ms", "q3_ms"), quartiles(s)), samples_ms=s)
                              for n, s in names.items()}
                          for r, names in macro.items()},
+               "net": {r: {n: dict(zip(("q1", "median", "q3"), quartiles(s)), samples=s)
+                           for n, s in names.items()}
+                       for r, names in net.items()},
                "notes": notes}, open(out + ".json", "w"), indent=2, sort_keys=True)
 
     # Chart data: slowdown against native, one row per benchmark.

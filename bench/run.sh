@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [quick|full] — what a syscall and a real workload cost under
+# bench/run.sh [quick|full|net] — what a syscall and a real workload cost under
 # cordon, next to the same thing natively, under gVisor (ptrace platform),
 # under bubblewrap (namespaces alone) and next to the bare seccomp floors,
 # all measured in this one run so that every number in the table comes from
@@ -8,7 +8,8 @@
 #
 # Writes bench/results/latest.md (also printed), latest.json and latest.png
 # (when gnuplot is installed); quick mode writes quick.* instead, so the
-# committed latest.* are always from a full run. A runner that is missing or fails is skipped
+# committed latest.* are always from a full run. net mode runs only the
+# network rows (connect latency, proxy throughput) and writes net.*. A runner that is missing or fails is skipped
 # with the reason printed and listed under the tables: nothing is dropped
 # silently.
 #
@@ -34,8 +35,12 @@ full)
     micro_passes=3
     slow_workloads=all
     ;;
+net)
+    runs=5
+    micro_passes=0
+    ;;
 *)
-    echo "usage: bench/run.sh [quick|full]" >&2
+    echo "usage: bench/run.sh [quick|full|net]" >&2
     exit 2
     ;;
 esac
@@ -166,12 +171,14 @@ for ((pass = 1; pass <= micro_passes; pass++)); do
         collect micro "$runner" "${prefix[@]}" /bin/sh -c "$probe_in" sh "$mode" <"$PROGS/syscall_cost"
     done
 done
+if [ "$mode" != net ]; then
 progress "seccomp floors"
 collect floor floor build/bench/unotify_floor "$mode"
 # On one CPU the supervisor and the caller hand over without a cross-CPU
 # wake-up, which on some VMs costs more than the rest of the round trip.
 if command -v taskset >/dev/null; then
     collect floor floor-cpu0 taskset -c 0 build/bench/unotify_floor "$mode"
+fi
 fi
 
 # --- macro: whole-process wall time ----------------------------------------
@@ -197,6 +204,7 @@ time_runs() {
     local workload=$1 input=$2 runner rc t0 t1 round
     shift 2
     local live=()
+    if [ "$mode" = net ]; then return; fi
     progress "macro $workload"
     for runner in "${runners[@]}"; do
         if [[ " $slow_runners " == *" $runner "* ]] && [ "$slow_workloads" != all ] &&
@@ -255,9 +263,11 @@ for i in range(10000):
 # An exec in a live session and a session's creation, through the HTTP API
 # (bench/serve_bench.py), per cordon platform; no other runner has a
 # counterpart, so their cells stay empty.
-note "serve_exec_true, serve_session: cordon serve only (no counterpart in the other runners)"
+if [ "$mode" != net ]; then
+    note "serve_exec_true, serve_session: cordon serve only (no counterpart in the other runners)"
+fi
 for runner in "${runners[@]}"; do
-    [[ $runner == cordon-* ]] || continue
+    [[ $runner == cordon-* ]] && [ "$mode" != net ] || continue
     progress "serve under $runner"
     rc=0
     timeout "$STEP_TIMEOUT" "$PY" bench/serve_bench.py "$CORDON" "${runner#cordon-}" "$runs" \
@@ -267,11 +277,30 @@ for runner in "${runners[@]}"; do
     if [ "$rc" != 0 ]; then note "$runner serve: failed (exit $rc): $(err_head)"; fi
 done
 
+# --- network: connect latency and proxy throughput ------------------------
+
+# A loopback upstream on the host, reached natively and, per cordon
+# platform, by the guest through a raw egress grant (bench/net_bench.py).
+# gVisor runs with --network=none here (its --network=host under `runsc
+# do` did not reach the host's loopback), bwrap has no way out.
+note "network rows: native and cordon only (gVisor runs with --network=none, bwrap has no way out)"
+net_platforms=()
+for runner in "${runners[@]}"; do
+    if [[ $runner == cordon-* ]]; then net_platforms+=("${runner#cordon-}"); fi
+done
+progress "network: native ${net_platforms[*]}"
+rc=0
+timeout "$STEP_TIMEOUT" "$PY" bench/net_bench.py "$CORDON" "$runs" "${net_platforms[@]}" \
+    >"$tmp/out" 2>"$tmp/err" || rc=$?
+grep '^net ' "$tmp/out" >>"$results" || true
+while read -r line; do note "${line#note }"; done < <(grep '^note ' "$tmp/out" || true)
+if [ "$rc" != 0 ]; then note "net: failed (exit $rc): $(err_head)"; fi
+
 # --- report ----------------------------------------------------------------
 
 mkdir -p "$OUT"
 base=$OUT/latest
-if [ "$mode" = quick ]; then base=$OUT/quick; fi
+if [ "$mode" != full ]; then base=$OUT/$mode; fi
 if ! command -v gnuplot >/dev/null; then
     note "chart: skipped (gnuplot not installed; make bench installs gnuplot-nox)"
 fi
@@ -279,7 +308,7 @@ fi
 readme=()
 if [ "$mode" = full ] && [ "$OUT" = bench/results ]; then readme=(README.md); fi
 "$PY" bench/report.py "$mode" "$results" "$notes" "$base" "${readme[@]}"
-if command -v gnuplot >/dev/null; then
+if command -v gnuplot >/dev/null && [ "$mode" != net ]; then
     gnuplot -e "data='$base.dat'; out='$base.png'" bench/chart.gp
 fi
 rm -f "$base.dat"
