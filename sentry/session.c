@@ -185,9 +185,31 @@ void session_remove_leftovers(pid_t pid)
     cgroup_destroy(path);
 }
 
-/* TLS interception: the guest trusts the host's CAs and the session's.
- * The host's /etc/ssl is the runtime's, so the bundle goes beside it and
- * the environment (net_guest_env) points TLS clients at it. */
+/* The system bundle clients read when no variable points elsewhere (Go,
+ * OpenSSL's default, curl built without CURL_CA_BUNDLE): the runtime's
+ * file is copied up into the session's memory layer and the session CA
+ * appended, so the host's file is never written. A host without the
+ * bundle (no ca-certificates) keeps only /etc/cordon's. */
+#define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+static int append_system_ca(struct session *s, const char *ca, struct err *e)
+{
+    static const struct fs_cred root = { 0, 0 };
+    int fd, r = vfs_openat(s->vfs, vfs_root(s->vfs), SYSTEM_CA_BUNDLE, O_WRONLY | O_APPEND, 0,
+                           &root, &fd);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return err_set(e, -r, "fs: %s", SYSTEM_CA_BUNDLE);
+    _cleanup_close_ int out = fd;
+    size_t len = strlen(ca);
+    if (write(out, ca, len) != (ssize_t)len)
+        return err_set(e, errno, "fs: %s", SYSTEM_CA_BUNDLE);
+    return 0;
+}
+
+/* TLS interception: the guest trusts the host's CAs and the session's,
+ * through a bundle of its own that the environment (net_guest_env) points
+ * TLS clients at, and through the system bundle (append_system_ca). */
 static int write_ca_bundle(struct session *s, const char *ca, struct err *e)
 {
     static const struct fs_cred root = { 0, 0 };
@@ -222,7 +244,9 @@ static int start_net(struct session *s, const struct run_options *o, struct err 
     if (net_create(&no, &s->net, e) < 0)
         return -1;
     const char *ca = net_ca_pem(s->net);
-    return ca ? write_ca_bundle(s, ca, e) : 0;
+    if (!ca)
+        return 0;
+    return write_ca_bundle(s, ca, e) < 0 ? -1 : append_system_ca(s, ca, e);
 }
 
 unsigned session_clean_stale(void)

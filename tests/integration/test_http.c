@@ -191,7 +191,10 @@ Test(http, https_through_interception_with_verification_on)
              "r = urllib.request.Request(\"https://api.test/v1/messages\", data=b\"from-python\",\n"
              "                           headers={\"x-api-key\": \"sk-session\"})\n"
              "print(urllib.request.urlopen(r).read().decode())'\n"
-             "curl -sS https://other.test/ >/dev/null 2>&1 || echo other.test refused\n");
+             "curl -sS https://other.test/ >/dev/null 2>&1 || echo other.test refused\n"
+             /* No variable: the system bundle holds the session CA too. */
+             "env -u SSL_CERT_FILE -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE curl -sS "
+             "https://api.test/v1/messages -H 'x-api-key: sk-session' -d from-system-bundle; echo\n");
     const char *const opts[] = { "-v", "--policy", policy, NULL };
     const char *const cenv[] = { env, NULL };
     struct run_opts o = { .cordon_opts = opts, .env = cenv };
@@ -204,7 +207,8 @@ Test(http, https_through_interception_with_verification_on)
                "{\"real_key\": true, \"body\": \"from-curl\"}\n"
                "path not allowed\n"
                "{\"real_key\": true, \"body\": \"from-python\"}\n"
-               "other.test refused\n");
+               "other.test refused\n"
+               "{\"real_key\": true, \"body\": \"from-system-bundle\"}\n");
     assert_contains(&r, err, "upstream TLS refused other.test");
     cr_assert(!strstr(log, "/v1/files"), "a refused request reached the upstream:\n%s", log);
     free(log);
