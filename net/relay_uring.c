@@ -35,8 +35,8 @@
 
 #include "net/internal.h"
 
-/* Two operations per connection are in flight; the ring grows no queue of
- * its own beyond that (completions are reaped every round). */
+/* Submission entries: a full queue is submitted before the next entry is
+ * taken (next_sqe), so any number of connections fit. */
 #define RING_ENTRIES 256
 /* Per direction: a loopback recv returns more than 64 KiB when it is
  * there, and fewer rounds per megabyte measured ~20% more throughput. */
@@ -76,16 +76,23 @@ struct uring_relay {
     struct pair *live;           /* the ring thread's own; leaked once dead */
 };
 
+/* A free submission entry: when the queue is full, what is in it goes to
+ * the kernel first, which empties it. */
+static struct io_uring_sqe *next_sqe(struct uring_relay *u)
+{
+    struct io_uring_sqe *e = io_uring_get_sqe(&u->ring);
+    if (!e) {
+        io_uring_submit(&u->ring);
+        e = io_uring_get_sqe(&u->ring);
+    }
+    return e;
+}
+
 /* The next operation of a direction: a recv when its buffer is drained,
- * else a send of the rest. There is always an entry: at most two per live
- * connection plus the wake-up are outstanding, and every round submits. */
+ * else a send of the rest. */
 static void arm(struct uring_relay *u, struct dir *d)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-    if (!sqe) {
-        io_uring_submit(&u->ring);
-        sqe = io_uring_get_sqe(&u->ring);
-    }
+    struct io_uring_sqe *sqe = next_sqe(u);
     if (d->len == d->off)
         io_uring_prep_recv(sqe, d->from, d->buf, RING_BUF, 0);
     else
@@ -96,7 +103,7 @@ static void arm(struct uring_relay *u, struct dir *d)
 
 static void arm_wake(struct uring_relay *u)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    struct io_uring_sqe *sqe = next_sqe(u);
     io_uring_prep_read(sqe, u->wake, &u->wake_val, sizeof u->wake_val, 0);
     io_uring_sqe_set_data(sqe, NULL);
 }
