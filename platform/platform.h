@@ -141,7 +141,8 @@ struct launch_spec {
     const char *cgroup_name;   /* NULL: no cgroup */
     uint64_t memory_limit;     /* 0: none */
     uint64_t pids_limit;       /* 0: none */
-    unsigned cpu_seconds;      /* RLIMIT_CPU of PROGRAM (and each process it starts); 0: none */
+    unsigned cpu_seconds;      /* RLIMIT_CPU of each process, and the whole tree's CPU
+                                  time (sampled) may not pass it + 1 s; 0: none */
     const int *stdio;          /* host fds (each > 2) that become the guest's 0, 1, 2;
                                   NULL: the sentry's own */
     bool verbose;
@@ -163,6 +164,7 @@ struct guest_outcome {
     bool timed_out;            /* killed at timeout_ms */
     uint64_t cpu_us;           /* PROGRAM's CPU time (user + system, and its reaped
                                   children's), as its exit reported it */
+    bool cpu_exceeded;         /* killed when the tree's CPU time passed cpu_seconds + 1 */
 };
 
 /* Starts the guest, services it through `hooks` until the first guest

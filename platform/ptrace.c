@@ -36,6 +36,7 @@
 #include "platform/launch.h"
 #include "platform/seccomp_notify.h"
 #include "util/cleanup.h"
+#include "util/cputime.h"
 #include "util/procfs.h"
 #include "util/seccomp_compat.h"
 
@@ -56,6 +57,9 @@ struct tracer {
     int sfd;             /* signalfd: SIGCHLD and the signals cordon forwards */
     int tfd;             /* timerfd of --timeout, or -1 */
     bool timed_out;
+    int cfd;             /* timerfd sampling the tree's CPU time for --cpu, or -1 */
+    uint64_t cpu_limit_us;
+    bool cpu_exceeded;
     bool failed;         /* waiting itself failed: the guest was killed */
     struct err *e;
     const struct fd_channel *channel;   /* ptrace platform: how fds reach the guest */
@@ -323,8 +327,10 @@ static void forward(struct tracer *t, const struct signalfd_siginfo *si)
  * on the timeout and on the signals cordon forwards. */
 static void await_event(struct tracer *t)
 {
-    struct pollfd pf[2] = { { .fd = t->sfd, .events = POLLIN }, { .fd = t->tfd, .events = POLLIN } };
-    if (poll(pf, t->tfd >= 0 ? 2 : 1, -1) < 0) {
+    struct pollfd pf[3] = { { .fd = t->sfd, .events = POLLIN }, { .fd = t->tfd, .events = POLLIN },
+                            { .fd = t->cfd, .events = POLLIN } };
+    /* poll skips negative fds. */
+    if (poll(pf, 3, -1) < 0) {
         if (errno != EINTR) {
             err_set(t->e, errno, "poll");
             t->failed = true;
@@ -337,6 +343,12 @@ static void await_event(struct tracer *t)
         kill(t->init_pid, SIGKILL);
         close(t->tfd);
         t->tfd = -1;
+    }
+    uint64_t ticks;
+    if ((pf[2].revents & POLLIN) && read(t->cfd, &ticks, sizeof ticks) == sizeof ticks &&
+        !t->cpu_exceeded && cputime_tree_us(t->init_pid) >= t->cpu_limit_us) {
+        t->cpu_exceeded = true;
+        kill(t->init_pid, SIGKILL);
     }
     if (pf[0].revents & POLLIN) {
         struct signalfd_siginfo si;
@@ -422,6 +434,16 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
             return err_set(e, errno, "timerfd");
     }
 
+    /* --cpu: the tree's CPU time, sampled every 100 ms (a session may
+     * overrun by that much per CPU). */
+    _cleanup_close_ int cfd = -1;
+    if (spec->cpu_seconds) {
+        cfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        struct itimerspec it = { .it_value = { 0, 100000000L }, .it_interval = { 0, 100000000L } };
+        if (cfd < 0 || timerfd_settime(cfd, 0, &it, NULL) < 0)
+            return err_set(e, errno, "timerfd");
+    }
+
     bool ptrace_platform = spec->platform == PLATFORM_PTRACE;
     __attribute__((cleanup(fd_channel_close))) struct fd_channel channel = { .listen_fd = -1 };
     if (ptrace_platform && fd_channel_open(&channel, spec, e) < 0)
@@ -452,7 +474,10 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
 
     struct tracer t = {
         .hooks = hooks, .init_pid = g.init_pid, .sfd = sfd, .tfd = tfd, .e = e,
-        .channel = &channel,
+        .channel = &channel, .cfd = cfd,
+        /* The tree gets the grace the kernel gives one process past its soft
+         * RLIMIT_CPU, so a single spinner still sees SIGXCPU first. */
+        .cpu_limit_us = (spec->cpu_seconds + 1) * 1000000ull,
     };
     t.waiter = (struct tracee_waiter){ .ctx = &t, .wait = wait_task };
     bool alive = true;
@@ -473,5 +498,6 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     out->timed_out = t.timed_out;
     out->wstatus = t.prog_done ? t.prog_status : (SIGKILL & 0x7f);
     out->cpu_us = t.prog_cpu_us;
+    out->cpu_exceeded = t.cpu_exceeded;
     return t.failed ? -1 : 0;
 }

@@ -65,7 +65,7 @@ struct session {
     uid_t host_uid;                 /* what the guest runs as on the host */
     gid_t host_gid;
     uint64_t memory, pids;          /* cgroup limits of each exec's tree; 0: none */
-    unsigned cpu_seconds;           /* RLIMIT_CPU of each exec's PROGRAM; 0: none */
+    unsigned cpu_seconds;           /* CPU time of each exec's tree; 0: none */
     struct task *current;           /* whose call is being serviced: /proc/self */
     pid_t init_host;                /* host pid of the guest tree's init, once /proc looked */
     const char *hostname;           /* the guest's */

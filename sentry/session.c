@@ -453,9 +453,10 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     res->signal = WTERMSIG(status);
-    /* SIGKILL past the soft limit: the program handled SIGXCPU and spun on. */
+    /* The tree spent its CPU time (the sampler's SIGKILL), one process did
+     * (SIGXCPU), or one handled SIGXCPU and spun on to the hard limit. */
     res->cpu_exceeded = s->cpu_seconds &&
-                        (res->signal == SIGXCPU ||
+                        (out.cpu_exceeded || res->signal == SIGXCPU ||
                          (res->signal == SIGKILL && out.cpu_us >= s->cpu_seconds * 1000000ull));
     if (res->cpu_exceeded)
         dprintf(errfd, "cordon: CPU time limit of %u s spent (signal %s)\n", s->cpu_seconds,

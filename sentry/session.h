@@ -26,7 +26,7 @@ struct run_options {
     unsigned timeout_ms;
     uint64_t memory;
     uint64_t pids;
-    unsigned cpu_seconds;          /* --cpu: CPU time of PROGRAM (each process), 0 = none */
+    unsigned cpu_seconds;          /* --cpu: CPU time of each exec's tree, 0 = none */
     uint64_t disk, inodes;         /* memory-layer quotas, 0 = none */
     const char *import_fs;         /* tar that seeds the memory layer, or NULL */
     const char *export_fs;         /* tar the memory layer is written to at exit, or NULL */
@@ -54,7 +54,7 @@ struct exec_result {
     int code;         /* exit code, or -1 when a signal ended it */
     int signal;       /* the signal that ended it, or 0 */
     bool timed_out;
-    bool cpu_exceeded; /* killed (SIGXCPU, or SIGKILL past it) for spending its CPU time */
+    bool cpu_exceeded; /* killed for spending its CPU time (SIGXCPU or SIGKILL) */
 };
 
 /* Sets the session up from the session-wide options of o (policy, limits,

@@ -179,6 +179,23 @@ Test(lifecycle, cpu_limit_stops_a_spinning_program)
     assert_run(&idle, 0, "slept\n");
 }
 
+/* --cpu bounds the tree, not only each process: children that each stay
+ * under the limit are killed once together they spend it (+ 1 s grace). */
+Test(lifecycle, cpu_limit_bounds_the_whole_tree)
+{
+    const struct run_opts o = {.cordon_opts = ARGV("--cpu", "1"), .timeout_s = 90};
+    RUN(r);
+    run_sh(&r, &o,
+           "for i in 1 2 3 4 5 6 7 8; do /usr/bin/python3 -c '\n"
+           "import time\n"
+           "t = time.process_time()\n"
+           "while time.process_time() - t < 0.5: pass' || exit $?; echo child $i; done; echo all");
+    assert_status(&r, 137);
+    cr_assert(!strstr(r.out, "all") && strstr(r.out, "child 2"),
+              "the tree should die after about 4 children of 0.5 s" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
+    assert_contains(&r, err, "cordon: CPU time limit of 1 s spent (signal KILL)");
+}
+
 /* A short PROGRAM can live and die while init's fork event is still queued
  * in the tracer; the session must end all the same, every time. */
 Test(lifecycle, short_programs_always_end)
