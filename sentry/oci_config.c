@@ -121,12 +121,18 @@ static int load_process(json_object *p, struct oci_config *c, struct err *e)
     if (user) {
         static const char *const uknown[] = { "uid", "gid", "umask", "additionalGids",
                                               "username", NULL };
-        if (only_keys(user, "process.user.", uknown, e) < 0 ||
-            must_be_empty(user, "additionalGids", "process.user.", e) < 0)
+        if (only_keys(user, "process.user.", uknown, e) < 0)
             return -1;
         json_object *uid = get(user, "uid", json_type_int), *gid = get(user, "gid", json_type_int);
         json_object *umask = get(user, "umask", json_type_int);
         int64_t u = uid ? json_object_get_int64(uid) : 0, g = gid ? json_object_get_int64(gid) : 0;
+        /* containerd repeats the primary group there ([0] for root): only
+         * that is what the guest has; any other group is refused. */
+        json_object *groups = get(user, "additionalGids", json_type_array);
+        for (size_t k = 0; groups && k < json_object_array_length(groups); k++)
+            if (json_object_get_int64(json_object_array_get_idx(groups, k)) != g)
+                return err_set(e, 0, "config.json: process.user.additionalGids: groups other "
+                                     "than the primary gid are not supported by cordon");
         /* The sentry's guest is its uid 0 (--root) or its user 1000. */
         if (!((u == 0 && g == 0) || (u == 1000 && g == 1000)))
             return err_set(e, 0, "config.json: process.user %lld:%lld: cordon runs a container "
@@ -263,11 +269,19 @@ static int load_mounts(json_object *arr, const char *bundle, struct oci_config *
 
 static int load_resources(json_object *r, struct oci_config *c, struct err *e)
 {
-    static const char *const known[] = { "devices", "memory", "pids", NULL };
+    static const char *const known[] = { "devices", "memory", "pids", "cpu", NULL };
     if (!r)
         return 0;
     if (only_keys(r, "linux.resources.", known, e) < 0)
         return -1;
+    /* containerd always writes the default weight, which asks for nothing;
+     * a weight or quota of their own would need a cpu controller. */
+    json_object *cpu = get(r, "cpu", json_type_object), *shares = NULL;
+    if (cpu && (json_object_object_length(cpu) != 1 ||
+                !(shares = get(cpu, "shares", json_type_int)) ||
+                json_object_get_int64(shares) != 1024))
+        return err_set(e, 0, "config.json: linux.resources.cpu: only shares 1024 (the default) "
+                             "is supported by cordon");
     json_object *mem = get(r, "memory", json_type_object);
     if (mem) {
         static const char *const mknown[] = { "limit", "swap", NULL };

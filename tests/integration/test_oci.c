@@ -479,3 +479,40 @@ Test(oci, joins_the_callers_netns_and_keeps_egress_policy)
     assert_contains(&bad, err, "/run/netns/cordon-none");
     remove_bundle(&b);
 }
+
+/* What containerd's runc shim always writes (the primary group repeated
+ * in additionalGids, the default cpu weight) runs; more is refused. */
+Test(oci, containerd_defaults_accepted_more_refused)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"true\"]", NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/config.json", b.dir);
+    const char *const cases[][2] = {
+        { "\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[0]}", "" },
+        { "\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[0,5]}", "additionalGids" },
+    };
+    for (size_t k = 0; k < 2; k++) {
+        FILE *f = fopen(path, "w");
+        cr_assert(f);
+        fprintf(f, "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{%s,"
+                   "\"args\":[\"id\",\"-g\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"},"
+                   "\"linux\":{\"resources\":{\"cpu\":{\"shares\":1024}}}}", cases[k][0]);
+        fclose(f);
+        RUN(r);
+        oci(&r, &b, ARGV("run", "--bundle", b.dir, "c17"));
+        if (*cases[k][1]) {
+            assert_status(&r, 1);
+            assert_contains(&r, err, cases[k][1]);
+        } else {
+            assert_run(&r, 0, "0\n");
+        }
+    }
+    write_config(&b, "[\"true\"]", ",\"linux\":{\"resources\":{\"cpu\":{\"shares\":1024,"
+                                   "\"quota\":50000,\"period\":100000}}}");
+    RUN(q);
+    oci(&q, &b, ARGV("run", "--bundle", b.dir, "c18"));
+    assert_status(&q, 1);
+    assert_contains(&q, err, "linux.resources.cpu: only shares 1024");
+    remove_bundle(&b);
+}
