@@ -57,7 +57,7 @@ build/integration-tests: tests/integration/*.c tests/integration/*.h
 
 # The integration suite runs once per platform and build: same tests, same results.
 test: deps build/cordon build/asan/cordon build/unit-tests build/integration-tests $(PROGS)
-	@tools/deps.sh podman || echo "podman could not be installed: the podman tests will skip"
+	@tools/deps.sh podman containerd || echo "podman or containerd could not be installed: their tests will skip"
 	build/unit-tests --jobs 2
 	for platform in seccomp ptrace; do for cordon in build/cordon build/asan/cordon; do \
 		echo "== $$cordon --platform $$platform"; \
