@@ -109,6 +109,8 @@ int proxy_start(struct net *n);
 int proxy_join(struct net *n, int sock, const struct grant *g, const struct sockaddr *asked,
                socklen_t len);
 void *proxy_main(void *arg);
+/* How long opening an upstream may take. */
+#define UPSTREAM_CONNECT_MS 10000
 /* A relay's buffer, one per direction. */
 #define RELAY_BUF 65536
 /* The canary scan of a raw grant's guest-to-upstream stream: each read is
@@ -125,6 +127,8 @@ bool raw_scan_hit(struct net *n, const struct conn *c, struct scan_tail *t, cons
 /* Ends a relayed connection: out of the table, its sockets closed, the
  * relay count down (net_detach waits for it). */
 void relay_done(struct net *n, struct conn *c);
+/* The event of an upstream that could not be opened (err: its errno). */
+void upstream_failed(struct net *n, const struct conn *c, int err);
 
 /* relay_uring.c: the session's io_uring relay of plain TCP grants. Started
  * with the proxy (-errno: no io_uring here; every relay then polls),
@@ -133,6 +137,9 @@ void relay_done(struct net *n, struct conn *c);
  * false: not taken, relay it with poll. */
 int uring_start(struct net *n);
 bool uring_adopt(struct net *n, struct conn *c);
+/* uring_adopt for a connection whose upstream is not open yet: the ring
+ * connects it to sa (its failure: upstream_failed and relay_done). */
+bool uring_connect(struct net *n, struct conn *c, const struct sockaddr *sa, socklen_t len);
 void uring_stop(struct net *n);
 
 /* dns.c */

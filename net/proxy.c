@@ -29,7 +29,6 @@
 #include "sentry/events.h"
 #include "util/cleanup.h"
 
-#define UPSTREAM_CONNECT_MS 10000
 
 static uint16_t local_port(int sock, int *family)
 {
@@ -120,8 +119,11 @@ int proxy_join(struct net *n, int sock, const struct grant *g, const struct sock
     return r;
 }
 
-/* Opens the upstream from the host side: a socket or -errno. */
-static int upstream_open(const struct grant *g, const struct sockaddr *asked)
+/* Where the upstream of a connection is: getaddrinfo of the grant's
+ * upstream (or host) and port. `numeric`: only when that is an address,
+ * never a lookup that could block. 0 or -EHOSTUNREACH. */
+static int upstream_addrs(const struct grant *g, const struct sockaddr *asked, bool numeric,
+                          struct addrinfo **res)
 {
     struct in_addr a4;
     uint16_t port = 0;
@@ -129,10 +131,25 @@ static int upstream_open(const struct grant *g, const struct sockaddr *asked)
         port = ntohs(((const struct sockaddr_in6 *)asked)->sin6_port);
     char service[8];
     snprintf(service, sizeof service, "%u", g->up_port ? g->up_port : port);
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0) };
+    return getaddrinfo(g->up_host ? g->up_host : g->host, service, &hints, res) ? -EHOSTUNREACH
+                                                                                : 0;
+}
+
+void upstream_failed(struct net *n, const struct conn *c, int err)
+{
+    char where[160];
+    net_event(n, 0, NET_BLOCK, "upstream failed",
+              sa_format((const struct sockaddr *)&c->asked, c->asked_len, where, sizeof where),
+              err);
+}
+
+/* Opens the upstream from the host side: a socket or -errno. */
+static int upstream_open(const struct grant *g, const struct sockaddr *asked)
+{
     struct addrinfo *res;
-    int gai = getaddrinfo(g->up_host ? g->up_host : g->host, service, &hints, &res);
-    if (gai)
+    if (upstream_addrs(g, asked, false, &res) < 0)
         return -EHOSTUNREACH;
     int r = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -271,12 +288,10 @@ static bool pump(struct io *from, struct io *to, char *buf)
 /* Opens the upstream (and its TLS) for the relay: 0, or -1 with *why. */
 static int open_for(struct net *n, struct conn *c, struct io *up, const char **why)
 {
-    char where[160];
     int fd = upstream_open(c->grant, (struct sockaddr *)&c->asked);
     if (fd < 0) {
         *why = "the upstream cannot be reached";
-        net_event(n, 0, NET_BLOCK, "upstream failed",
-                  sa_format((struct sockaddr *)&c->asked, c->asked_len, where, sizeof where), -fd);
+        upstream_failed(n, c, -fd);
         return -1;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -480,8 +495,21 @@ void relay_done(struct net *n, struct conn *c)
     free(c);
 }
 
-/* Hands an accepted connection to a relay thread, or closes it when no
- * grant is waiting for it. */
+/* A plain grant whose upstream is an address needs no thread at all: the
+ * ring connects it (without a lookup nothing blocks) and relays it. */
+static bool ring_connect(struct net *n, struct conn *c)
+{
+    struct addrinfo *res;
+    if (c->grant->http || c->grant->intercept ||
+        upstream_addrs(c->grant, (struct sockaddr *)&c->asked, true, &res) < 0)
+        return false;
+    bool taken = uring_connect(n, c, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return taken;
+}
+
+/* Hands an accepted connection to the ring or a relay thread, or closes it
+ * when no grant is waiting for it. */
 static void accepted(struct net *n, int s)
 {
     int family = 0;
@@ -507,6 +535,10 @@ static void accepted(struct net *n, int s)
         n->relays++;
     }
     pthread_mutex_unlock(&n->lock);
+    if (c && rl && ring_connect(n, c)) {
+        free(rl);
+        return;
+    }
     pthread_t th;
     pthread_attr_t at;
     pthread_attr_init(&at);

@@ -9,10 +9,12 @@
  * short connection lives, and a thread per connection blocked in poll(2)
  * costs a poll, a read and a write per chunk.
  *
- * A connection arrives here once its relay thread (proxy.c) has opened the
- * upstream, which blocks (name lookup, connect); from then on it is this
- * thread's until both directions have ended, and relay_done (proxy.c)
- * closes it.
+ * A connection whose upstream is an address comes straight from the
+ * proxy's accept: the ring connects it (IORING_OP_CONNECT, bounded by a
+ * linked timeout), so no thread is made for it. One whose upstream needs a
+ * name lookup, which blocks, arrives once its relay thread (proxy.c) has
+ * opened the upstream. Either way it is this thread's until both
+ * directions have ended, and relay_done (proxy.c) closes it.
  * Bounded: each direction owns one RING_BUF buffer and has one operation
  * in flight, a recv into the buffer or a send out of it; a recv is armed
  * only once the bytes before it are all sent, so a slow reader holds the
@@ -57,6 +59,9 @@ struct dir {
 struct pair {
     struct pair *next;           /* the pending list, then the live list */
     struct conn *c;
+    bool connecting;             /* c->up is not connected yet: to addr */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
     struct scan_tail tail;       /* guest-to-upstream canary scan */
     struct dir d[2];             /* [0] guest to upstream, [1] back */
     char bufs[2 * RING_BUF];
@@ -99,6 +104,27 @@ static void arm(struct uring_relay *u, struct dir *d)
         io_uring_prep_send(sqe, d->to, d->buf + d->off, d->len - d->off, MSG_NOSIGNAL);
     io_uring_sqe_set_data(sqe, d);
     d->busy = true;
+}
+
+/* What a completion is, by its user data: the wake-up's read (0), a
+ * connect's linked timeout (1), a pair's connect (the pair, tagged 2), or
+ * one direction's recv or send (the dir; both structs are 8-aligned). */
+#define TAG_TIMEOUT 1u
+#define TAG_CONNECT 2u
+
+static void arm_connect(struct uring_relay *u, struct pair *p)
+{
+    static struct __kernel_timespec limit = { .tv_sec = UPSTREAM_CONNECT_MS / 1000 };
+    /* A link must not be split across two submissions. */
+    if (io_uring_sq_space_left(&u->ring) < 2)
+        io_uring_submit(&u->ring);
+    struct io_uring_sqe *sqe = next_sqe(u);
+    io_uring_prep_connect(sqe, p->c->up, (struct sockaddr *)&p->addr, p->addrlen);
+    io_uring_sqe_set_data64(sqe, (uintptr_t)p | TAG_CONNECT);
+    sqe->flags |= IOSQE_IO_LINK;
+    sqe = next_sqe(u);
+    io_uring_prep_link_timeout(sqe, &limit, 0);
+    io_uring_sqe_set_data64(sqe, TAG_TIMEOUT);
 }
 
 static void arm_wake(struct uring_relay *u)
@@ -154,7 +180,29 @@ static void on_dir(struct uring_relay *u, struct dir *d, int res)
     }
 }
 
-/* New connections start with a recv each way. false: stop. */
+static void start(struct uring_relay *u, struct pair *p)
+{
+    arm(u, &p->d[0]);
+    arm(u, &p->d[1]);
+}
+
+/* A connect that fails (or times out: its linked timeout cancels it) is
+ * the same event as the relay thread's, and the guest sees the end of
+ * the stream. */
+static void on_connect(struct uring_relay *u, struct pair *p, int res)
+{
+    if (res == 0) {
+        p->connecting = false;
+        start(u, p);
+        return;
+    }
+    upstream_failed(u->n, p->c, res == -ECANCELED ? ETIMEDOUT : -res);
+    unlink_live(u, p);
+    relay_done(u->n, p->c);
+    free(p);
+}
+
+/* New connections: connected first, or started at once. false: stop. */
 static bool on_wake(struct uring_relay *u)
 {
     pthread_mutex_lock(&u->lock);
@@ -169,8 +217,10 @@ static bool on_wake(struct uring_relay *u)
         /* Blocking sockets: the ring waits for them, an EAGAIN would spin. */
         for (int k = 0; k < 2; k++)
             fcntl(p->d[k].from, F_SETFL, fcntl(p->d[k].from, F_GETFL) & ~O_NONBLOCK);
-        arm(u, &p->d[0]);
-        arm(u, &p->d[1]);
+        if (p->connecting)
+            arm_connect(u, p);
+        else
+            start(u, p);
         p = next;
     }
     if (!stop)
@@ -228,11 +278,13 @@ static void *ring_main(void *arg)
         unsigned head, seen = 0;
         io_uring_for_each_cqe(&u->ring, head, cqe) {
             seen++;
-            struct dir *d = io_uring_cqe_get_data(cqe);
-            if (d)
-                on_dir(u, d, cqe->res);
-            else
+            uint64_t tag = io_uring_cqe_get_data64(cqe);
+            if (tag == 0)
                 run = on_wake(u) && run;
+            else if (tag & TAG_CONNECT)
+                on_connect(u, (struct pair *)(uintptr_t)(tag & ~(uint64_t)3), cqe->res);
+            else if (tag != TAG_TIMEOUT)
+                on_dir(u, (struct dir *)(uintptr_t)tag, cqe->res);
         }
         io_uring_cq_advance(&u->ring, seen);
     }
@@ -282,16 +334,22 @@ static void wake(struct uring_relay *u)
         ;
 }
 
-bool uring_adopt(struct net *n, struct conn *c)
+static struct pair *pair_new(struct conn *c)
 {
-    struct uring_relay *u = n->uring;
-    struct pair *p = u ? malloc(sizeof *p) : NULL;
+    struct pair *p = malloc(sizeof *p);
     if (!p)
-        return false;
+        return NULL;
     p->c = c;
+    p->connecting = false;
     p->tail.len = 0;
     p->d[0] = (struct dir){ p, c->guest, c->up, p->bufs, 0, 0, false, false };
     p->d[1] = (struct dir){ p, c->up, c->guest, p->bufs + RING_BUF, 0, 0, false, false };
+    return p;
+}
+
+/* Hands p to the ring thread; false (p not taken) once the ring failed. */
+static bool enqueue(struct uring_relay *u, struct pair *p)
+{
     pthread_mutex_lock(&u->lock);
     bool dead = u->dead;
     if (!dead) {
@@ -299,12 +357,44 @@ bool uring_adopt(struct net *n, struct conn *c)
         u->pending = p;
     }
     pthread_mutex_unlock(&u->lock);
-    if (dead) {
-        free(p);
+    if (!dead)
+        wake(u);
+    return !dead;
+}
+
+bool uring_adopt(struct net *n, struct conn *c)
+{
+    struct pair *p = n->uring ? pair_new(c) : NULL;
+    if (p && enqueue(n->uring, p))
+        return true;
+    free(p);
+    return false;
+}
+
+bool uring_connect(struct net *n, struct conn *c, const struct sockaddr *sa, socklen_t len)
+{
+    if (!n->uring || len > sizeof(struct sockaddr_storage))
         return false;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    pthread_mutex_lock(&n->lock);
+    c->up = fd;   /* net_detach cuts a connect in progress too */
+    pthread_mutex_unlock(&n->lock);
+    struct pair *p = pair_new(c);
+    if (p) {
+        p->connecting = true;
+        memcpy(&p->addr, sa, len);
+        p->addrlen = len;
+        if (enqueue(n->uring, p))
+            return true;
+        free(p);
     }
-    wake(u);
-    return true;
+    pthread_mutex_lock(&n->lock);
+    c->up = -1;
+    pthread_mutex_unlock(&n->lock);
+    close(fd);
+    return false;
 }
 
 void uring_stop(struct net *n)
