@@ -368,6 +368,35 @@ Test(net, a_raw_grant_relays_bulk_bytes_both_ways_intact)
         cr_skip_test("the kernel gave no io_uring: the poll relay was tested instead");
 }
 
+/* An upstream that refuses: the guest's connect has already succeeded (it
+ * reached the proxy), so it sees the stream end, and the refusal is an
+ * audit event. */
+Test(net, an_upstream_that_refuses_is_an_audited_end_of_stream)
+{
+    int port;
+    int fd = host_listener(&port);
+    close(fd);   /* nothing listens there now */
+    char tag[17], policy[64], text[256];
+    random_tag(tag);
+    snprintf(policy, sizeof policy, "/tmp/cordon-net-%s.json", tag);
+    snprintf(text, sizeof text,
+             "{\"egress\": [{\"host\": \"gone.test\", \"port\": 7, \"upstream\": \"127.0.0.1:%d\"}]}\n",
+             port);
+    write_file(policy, text);
+    const char *script =
+        "import socket\n"
+        "s = socket.create_connection(('gone.test', 7))\n"
+        "try: print(repr(s.recv(10)))\n"
+        "except ConnectionResetError: print('reset')\n";
+    const char *const opts[] = { "-v", "--policy", policy, NULL };
+    RUN(r);
+    python(&r, opts, script);
+    unlink(policy);
+    assert_run(&r, 0, "b''\n");
+    assert_contains(&r, err, "upstream failed 198.18.0.1:7");
+    assert_contains(&r, err, "ECONNREFUSED");
+}
+
 /* An AF_UNIX address longer than struct sockaddr_un with no NUL in it is
  * EINVAL, as on Linux, for connect, bind and sendto alike; the sentry, which
  * copies the path out of it, survives. */
