@@ -41,6 +41,7 @@ struct inode *inode_alloc(struct vfs *v, enum layer l, mode_t mode, uid_t uid, g
     i->memfd = -1;
     i->placeholder = -1;
     i->graft_fd = -1;
+    i->fifo = -1;
     if (l == LAYER_MEM)
         i->ino = v->next_ino++;
     time_now(&i->mtime);
@@ -199,6 +200,8 @@ void inode_free(struct inode *i)
         close(i->placeholder);
     if (i->graft_fd >= 0)
         close(i->graft_fd);
+    if (i->fifo >= 0)
+        close(i->fifo);
     if (i->layer == LAYER_PROC && i->pobj >= 0)
         close(i->pobj);
     if (i->all_prev)

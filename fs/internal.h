@@ -120,6 +120,9 @@ struct inode {
     char *target;
     bool magic;         /* a /proc magic link (fd/N, exe, cwd, root) */
 
+    /* FIFOs: O_PATH fd of the host FIFO that is this one (fifo.c) */
+    int fifo;
+
     /* devices: the host node opened in their place, or a pty (devpts.c) */
     char *devpath;
     dev_t rdev;
@@ -311,6 +314,12 @@ void notify_inode(struct inode *i, uint32_t mask);
 void notify_removed(struct inode *i);
 uint32_t notify_cookie(struct vfs *v);
 void notify_free_all(struct vfs *v);
+
+/* fifo.c: fifo_make gives a new memory inode its host FIFO; fifo_open
+ * returns an fd of it, with *wait set, for the caller to reopen with the
+ * open's flags where it may wait (VFS_OPEN_WAIT). */
+int fifo_make(struct inode *i);
+int fifo_open(struct inode *i, bool *wait);
 
 /* devpts.c */
 int pty_create_nodes(struct inode *dev);

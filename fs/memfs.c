@@ -292,6 +292,10 @@ int mem_new(struct vfs *v, mode_t mode, uid_t uid, gid_t gid, struct inode **out
             return r;
         }
     }
+    if (S_ISFIFO(mode) && (r = fifo_make(i)) < 0) {
+        inode_put(i);
+        return r;
+    }
     *out = i;
     return 0;
 }

@@ -109,6 +109,12 @@ int vfs_mksockat(struct vfs *v, struct inode *start, const char *path, mode_t mo
     return r;
 }
 
+int vfs_mkfifoat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                 const struct fs_cred *c)
+{
+    return create_at(v, start, path, S_IFIFO | (mode & 07777), NULL, c);
+}
+
 int vfs_symlinkat(struct vfs *v, const char *target, struct inode *start,
                   const char *path, const struct fs_cred *c)
 {

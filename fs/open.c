@@ -27,7 +27,8 @@ static int open_path(struct inode *i)
     return ph < 0 ? ph : fd_reopen(ph, O_ACCMODE);
 }
 
-static int open_inode(struct inode *i, int flags, bool created, const struct fs_cred *c)
+static int open_inode(struct inode *i, int flags, bool created, const struct fs_cred *c,
+                      bool *wait)
 {
     if (S_ISLNK(i->mode) && !(flags & O_PATH))
         return -ELOOP;
@@ -68,6 +69,8 @@ static int open_inode(struct inode *i, int flags, bool created, const struct fs_
         return S_ISREG(i->mode) ? host_open(i, O_RDONLY) : -EACCES;
     if (i->pty)
         return pty_open(i, flags, c);
+    if (i->fifo >= 0)
+        return fifo_open(i, wait);
     return i->devpath ? dev_open(i, flags) : -ENXIO;
 }
 
@@ -183,6 +186,7 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
     struct inode *i;
     bool created = false;
     int fd = -1;
+    bool wait = false;
     struct nameparent where = {.dir = NULL};
     bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE && !(flags & O_PATH);
     int r = tmpfile ? open_tmpfile(&w, start, path, flags, mode, &i)
@@ -194,7 +198,7 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
         flags &= ~O_DIRECTORY;
     if (r < 0)
         return r;
-    r = fd >= 0 ? fd : open_inode(i, flags, created, c);
+    r = fd >= 0 ? fd : open_inode(i, flags, created, c, &wait);
     if (r >= 0 && where.dir && (flags & O_TRUNC) && inode_is_memfile(i))
         notify_entry(where.dir, i, where.name, where.len, IN_MODIFY, 0);
     inode_put(where.dir);
@@ -202,7 +206,7 @@ int vfs_openat2(struct vfs *v, struct inode *start, const char *path, int flags,
     if (r < 0)
         return r;
     *hostfd = r;
-    return 0;
+    return wait ? VFS_OPEN_WAIT : 0;
 }
 
 int vfs_open_data(struct vfs *v, struct inode *i)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -155,7 +156,14 @@ void vfs_on_secret(struct vfs *v, void (*fn)(void *ctx, const char *guest_path),
  * for the guest: a reopened memfd (own offset, access mode and O_APPEND as
  * asked), a host fd opened O_RDONLY for the runtime layer, a reopened
  * placeholder for a directory, the opened host device for /dev nodes.
- * O_CLOEXEC is the caller's business (it applies to the guest's fd). */
+ * O_CLOEXEC is the caller's business (it applies to the guest's fd).
+ * A FIFO's open may have to wait for its peer, which the VFS cannot do: it
+ * returns VFS_OPEN_WAIT with *hostfd a handle of the FIFO that the caller
+ * reopens (through /proc/self/fd) with the open's flags where waiting
+ * blocks no one else (fs/fifo.c), with the open's flags among these (the
+ * rest are the walk's, and O_NOFOLLOW would refuse the /proc link). */
+#define VFS_OPEN_WAIT 1
+#define VFS_OPEN_WAIT_FLAGS (O_ACCMODE | O_NONBLOCK | O_APPEND | O_SYNC | O_DSYNC)
 int vfs_openat(struct vfs *v, struct inode *start, const char *path, int flags,
                mode_t mode, const struct fs_cred *c, int *hostfd);
 /* openat2(2): vfs_openat with the walk restricted by `resolve` (RESOLVE_*;
@@ -200,6 +208,10 @@ int vfs_linkat(struct vfs *v, struct inode *ostart, const char *opath,
  * inode number, which the network layer maps to the real socket. */
 int vfs_mksockat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
                  const struct fs_cred *c, ino_t *ino);
+/* mkfifo(3) / mknod(2) S_IFIFO in the memory layer (`mode` has the umask
+ * applied); EPERM on a workspace mount (its host FIFOs are not served). */
+int vfs_mkfifoat(struct vfs *v, struct inode *start, const char *path, mode_t mode,
+                 const struct fs_cred *c);
 int vfs_symlinkat(struct vfs *v, const char *target, struct inode *start,
                   const char *path, const struct fs_cred *c);
 

@@ -56,6 +56,8 @@ struct call {
     bool held;          /* the task sits in a ptrace stop: it cannot go away */
     int addfd;          /* set by a handler: host fd to install as the result */
     unsigned addfd_flags;
+    bool reopen;        /* ... once reopened with reopen_flags: see call_open_later */
+    int reopen_flags;
 };
 
 /* Answer with a new guest fd instead of a value (the platform installs it
@@ -66,6 +68,19 @@ static inline long call_install_fd(struct call *c, int hostfd, unsigned newfd_fl
     c->addfd = hostfd;
     c->addfd_flags = newfd_flags;
     return 0;
+}
+
+/* Answer, later, with a new guest fd that is `handle` (an fd of a FIFO,
+ * consumed) reopened through /proc/self/fd with `flags`, an open that may
+ * wait for a peer (fs/fifo.c). The platform does it off the dispatch path,
+ * so other tasks (the peer among them) go on being served, and answers
+ * when it returns; a signal the task would take interrupts it as the
+ * kernel's own wait would (EINTR, or a restart under SA_RESTART). */
+static inline long call_open_later(struct call *c, int handle, int flags, unsigned newfd_flags)
+{
+    c->reopen = true;
+    c->reopen_flags = flags;
+    return call_install_fd(c, handle, newfd_flags);
 }
 
 /* True while the call is still pending: checked after guest memory was read

@@ -10,6 +10,16 @@
  * its pid namespace down). On the ptrace platform a serviced call is a
  * SECCOMP_RET_TRACE stop: the registers become a struct call for the same
  * dispatch hook, and the answer goes into rax with the call skipped.
+ * A call that waits for a peer (call_open_later) leaves its task parked in
+ * that stop, not resumed, while the loop serves everyone else; when its
+ * worker is done (platform/deferred.c) the fd is injected and the task
+ * resumed. Interrupted by a signal, it is resumed with EINTR, and at the
+ * signal-delivery stop that follows, where the kernel has yet to look at
+ * the result, the call is made the interrupted open again with
+ * ERESTARTSYS: the kernel then restarts it or fails it with EINTR as the
+ * handler's SA_RESTART says (a skipped call, orig_rax -1, is never
+ * restarted, and ERESTARTSYS must not reach a task that ends up taking no
+ * signal, so it is set only once one is being delivered).
  */
 #include "platform/platform.h"
 
@@ -31,6 +41,7 @@
 #include <unistd.h>
 
 #include "platform/cgroup.h"
+#include "platform/deferred.h"
 #include "platform/filter.h"
 #include "platform/inject.h"
 #include "platform/launch.h"
@@ -72,6 +83,10 @@ struct tracer {
      * wrong directory). `held`: children stopped before their fork event
      * (0 = a free slot). */
     pid_t held[FORK_RACE_MAX];
+    struct deferrals *deferred;  /* calls waiting for a peer, their tasks parked */
+    /* Tasks resumed from an interrupted waiting call, until their
+     * signal-delivery stop: the call to turn back into ERESTARTSYS. */
+    struct { pid_t pid; long nr; } restart[FORK_RACE_MAX];
 };
 
 /* The call a task is making at its seccomp stop. */
@@ -147,12 +162,18 @@ static void exec_stop(struct tracer *t, pid_t pid, struct user_regs_struct *regs
         answer(regs, r);
 }
 
-/* A serviced call (ptrace platform). Returns false when the task died
- * while its fd was being installed: it must not be resumed. */
+/* A serviced call (ptrace platform). Returns false when the task must not
+ * be resumed: it died while its fd was being installed, or it waits. */
 static bool serviced_stop(struct tracer *t, pid_t pid, struct user_regs_struct *regs)
 {
     struct call c = call_at_stop(pid, regs);
     long r = t->hooks->dispatch(t->hooks->ctx, &c);
+    if (c.reopen) {
+        r = deferred_start(t->deferred, &c);
+        if (r == 0)
+            return false;
+        c.addfd = -1;
+    }
     if (c.addfd >= 0) {
         bool gone;
         r = inject_fd(t->channel, &t->waiter, pid, regs, c.addfd, c.addfd_flags, &gone);
@@ -234,13 +255,69 @@ static void new_child(struct tracer *t, pid_t pid)
     ptrace(PTRACE_CONT, pid, 0, 0);
 }
 
+/* The call task pid was resumed from with EINTR, at its first stop since
+ * (-1: none); the entry is forgotten. */
+static long restart_take(struct tracer *t, pid_t pid)
+{
+    for (size_t k = 0; k < FORK_RACE_MAX; k++)
+        if (t->restart[k].pid == pid) {
+            t->restart[k].pid = 0;
+            return t->restart[k].nr;
+        }
+    return -1;
+}
+
+/* Answers the calls that waited for a peer, as their workers finish or
+ * their tasks take a signal; each task sits in its seccomp stop. */
+static void answer_deferred(struct tracer *t)
+{
+    bool interrupted;
+    struct deferred *w;
+    while ((w = deferred_next(t->deferred, &interrupted))) {
+        pid_t pid = w->call.tid;
+        struct user_regs_struct regs;
+        if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) {
+            deferred_free(w);   /* killed in the stop: its exit comes next */
+            continue;
+        }
+        long r = w->fd;
+        bool gone = false;
+        if (interrupted) {
+            r = -EINTR;
+            for (size_t k = 0; k < FORK_RACE_MAX; k++)
+                if (t->restart[k].pid == 0) {
+                    t->restart[k].pid = pid;
+                    t->restart[k].nr = (long)regs.orig_rax;
+                    break;
+                }
+        } else if (w->fd >= 0) {
+            r = inject_fd(t->channel, &t->waiter, pid, &regs, w->fd, w->call.addfd_flags, &gone);
+        }
+        deferred_free(w);
+        if (gone)
+            continue;
+        answer(&regs, r);
+        if (ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0)
+            ptrace(PTRACE_CONT, pid, 0, 0);
+    }
+}
+
 static void on_stop(struct tracer *t, pid_t pid, int status)
 {
     int sig = WSTOPSIG(status);
     int event = status >> 16;
     unsigned long msg = 0;
+    long restart = restart_take(t, pid);
     switch (event) {
     case 0:
+        if (restart >= 0) {
+            struct user_regs_struct regs;
+            if (ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0) {
+                regs.orig_rax = (unsigned long long)restart;
+                regs.rax = (unsigned long long)-ERESTARTSYS;
+                ptrace(PTRACE_SETREGS, pid, 0, &regs);
+            }
+        }
         /* A signal on its way to the task: deliver it (SIGTRAP|0x80 would be
          * a syscall stop, which cordon never asks for). */
         ptrace(PTRACE_CONT, pid, 0, sig == (SIGTRAP | 0x80) ? 0 : sig);
@@ -263,6 +340,9 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
         }
         break;
     case PTRACE_EVENT_EXEC:
+        /* A thread's exec took the leader's pid: a call the old leader
+         * waited in is gone with it. */
+        deferred_forget(t->deferred, pid);
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0)
             t->hooks->task_exec(t->hooks->ctx, pid, (pid_t)msg);
         break;
@@ -279,6 +359,8 @@ static void on_stop(struct tracer *t, pid_t pid, int status)
 static void task_ended(struct tracer *t, pid_t pid, int status, const struct rusage *ru)
 {
     held_swap(t, pid, 0);   /* killed while held */
+    deferred_forget(t->deferred, pid);
+    restart_take(t, pid);
     t->hooks->task_exit(t->hooks->ctx, pid, status);
     if (pid == t->prog_pid && !t->prog_done) {
         t->prog_done = true;
@@ -327,10 +409,11 @@ static void forward(struct tracer *t, const struct signalfd_siginfo *si)
  * on the timeout and on the signals cordon forwards. */
 static void await_event(struct tracer *t)
 {
-    struct pollfd pf[3] = { { .fd = t->sfd, .events = POLLIN }, { .fd = t->tfd, .events = POLLIN },
-                            { .fd = t->cfd, .events = POLLIN } };
     /* poll skips negative fds. */
-    if (poll(pf, 3, -1) < 0) {
+    struct pollfd pf[4] = { { .fd = t->sfd, .events = POLLIN }, { .fd = t->tfd, .events = POLLIN },
+                            { .fd = t->cfd, .events = POLLIN },
+                            { .fd = t->deferred->wake, .events = POLLIN } };
+    if (poll(pf, 4, deferrals_timeout(t->deferred)) < 0) {
         if (errno != EINTR) {
             err_set(t->e, errno, "poll");
             t->failed = true;
@@ -424,6 +507,9 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     if (sfd < 0)
         return err_set(e, errno, "signalfd");
+    __attribute__((cleanup(deferrals_fini))) struct deferrals deferred = { .wake = -1 };
+    if (deferrals_init(&deferred, e) < 0)
+        return -1;
     _cleanup_close_ int tfd = -1;
     if (timeout_ms) {
         tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -474,7 +560,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
 
     struct tracer t = {
         .hooks = hooks, .init_pid = g.init_pid, .sfd = sfd, .tfd = tfd, .e = e,
-        .channel = &channel, .cfd = cfd,
+        .channel = &channel, .cfd = cfd, .deferred = &deferred,
         /* The tree gets the grace the kernel gives one process past its soft
          * RLIMIT_CPU, so a single spinner still sees SIGXCPU first. */
         .cpu_limit_us = (spec->cpu_seconds + 1) * 1000000ull,
@@ -483,6 +569,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     bool alive = true;
     while (alive && !t.failed) {
         await_event(&t);
+        answer_deferred(&t);
         /* SIGCHLD coalesces: drain every pending state change each time. */
         alive = reap(&t);
     }

@@ -112,6 +112,8 @@ static long do_open(struct session *s, struct call *c, int dirfd, int k, const s
         audit_open(s, c, p.start, p.path, flags, existed, r, r < 0 ? -1 : hostfd);
     if (r < 0)
         return r;
+    if (r == VFS_OPEN_WAIT)
+        return call_open_later(c, hostfd, flags & VFS_OPEN_WAIT_FLAGS, flags & O_CLOEXEC);
     return call_install_fd(c, hostfd, flags & O_CLOEXEC);
 }
 
@@ -556,13 +558,12 @@ static long do_mknod(struct session *s, struct call *c, int dirfd, int k, mode_t
     switch (mode & S_IFMT) {
     case 0:
     case S_IFREG:
+    case S_IFIFO:
         break;
     case S_IFCHR:
     case S_IFBLK:
-    case S_IFIFO:
     case S_IFSOCK:
-        /* Devices need privilege; FIFOs and sockets in the VFS are not
-         * served yet. */
+        /* Devices need privilege; a socket node is not served yet. */
         return -EPERM;
     default:
         return -EINVAL;
@@ -571,9 +572,16 @@ static long do_mknod(struct session *s, struct call *c, int dirfd, int k, mode_t
     int r = pathat_get(s, c, dirfd, k, &p);
     if (r < 0)
         return r;
+    mode_t perm = mode & 07777 & ~call_task(c)->fs->umask;
+    if (S_ISFIFO(mode)) {
+        r = vfs_mkfifoat(s->vfs, p.start, p.path, perm, &s->cred);
+        if (events_enabled())
+            audit_path(s, c, FILE_CREATE, p.start, p.path, NULL, NULL, r);
+        return r;
+    }
     int hostfd;
-    r = vfs_openat(s->vfs, p.start, p.path, O_CREAT | O_EXCL | O_RDONLY,
-                   mode & 07777 & ~call_task(c)->fs->umask, &s->cred, &hostfd);
+    r = vfs_openat(s->vfs, p.start, p.path, O_CREAT | O_EXCL | O_RDONLY, perm, &s->cred,
+                   &hostfd);
     if (r < 0)
         return r;
     close(hostfd);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,30 @@ int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
     if (field(buf, "\nTgid:", tgid) < 0)
         return -ESRCH;
     return ppid ? field(buf, "\nPPid:", ppid) : 0;
+}
+
+static unsigned long long mask_field(const char *buf, const char *name)
+{
+    const char *line = strstr(buf, name);
+    return line ? strtoull(line + strlen(name), NULL, 16) : 0;
+}
+
+#define SIGBIT(sig) (1ULL << ((sig) - 1))
+
+bool proc_signal_pending(pid_t tid)
+{
+    char buf[4096];
+    if (read_status(tid, buf, sizeof buf) < 0)
+        return false;
+    unsigned long long pending = mask_field(buf, "\nSigPnd:") | mask_field(buf, "\nShdPnd:");
+    /* A traced task queues even the signals it ignores (the tracer is
+     * told of each): those, like the ones whose default is to ignore and
+     * that nobody catches, would not interrupt a call. */
+    unsigned long long dfl_ignore = SIGBIT(SIGCHLD) | SIGBIT(SIGURG) | SIGBIT(SIGWINCH) |
+                                    SIGBIT(SIGCONT);
+    unsigned long long quiet = mask_field(buf, "\nSigBlk:") | mask_field(buf, "\nSigIgn:") |
+                               (dfl_ignore & ~mask_field(buf, "\nSigCgt:"));
+    return pending & ~quiet;
 }
 
 /* The last number of line `name`, and how many numbers it has. */
