@@ -87,6 +87,7 @@ struct tracer {
     /* Tasks resumed from an interrupted waiting call, until their
      * signal-delivery stop: the call to turn back into ERESTARTSYS. */
     struct { pid_t pid; long nr; } restart[FORK_RACE_MAX];
+    unsigned nrestart;   /* entries in use: none on the hot path */
 };
 
 /* The call a task is making at its seccomp stop. */
@@ -259,9 +260,10 @@ static void new_child(struct tracer *t, pid_t pid)
  * (-1: none); the entry is forgotten. */
 static long restart_take(struct tracer *t, pid_t pid)
 {
-    for (size_t k = 0; k < FORK_RACE_MAX; k++)
+    for (size_t k = 0; t->nrestart && k < FORK_RACE_MAX; k++)
         if (t->restart[k].pid == pid) {
             t->restart[k].pid = 0;
+            t->nrestart--;
             return t->restart[k].nr;
         }
     return -1;
@@ -283,11 +285,12 @@ static void answer_deferred(struct tracer *t)
         long r = w->fd;
         bool gone = false;
         if (interrupted) {
-            r = -EINTR;
+            r = -EINTR;   /* stays so only if the table is full */
             for (size_t k = 0; k < FORK_RACE_MAX; k++)
                 if (t->restart[k].pid == 0) {
                     t->restart[k].pid = pid;
                     t->restart[k].nr = (long)regs.orig_rax;
+                    t->nrestart++;
                     break;
                 }
         } else if (w->fd >= 0) {
