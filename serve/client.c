@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "serve/serve.h"
 #include "util/cleanup.h"
+#include "util/json_bytes.h"
 #include "util/units.h"
 #include "util/libcurl.h"
 
@@ -269,15 +269,12 @@ static void write_chunk(struct json_object *v, bool b64, FILE *to)
         fwrite(t, 1, n, to);
         return;
     }
-    _cleanup_free_ unsigned char *bytes = malloc(n / 4 * 3 + 3);
-    int len = bytes && n % 4 == 0 ? EVP_DecodeBlock(bytes, (const unsigned char *)t, (int)n) : -1;
+    _cleanup_free_ unsigned char *bytes = malloc(n / 4 * 3 + 1);
+    ssize_t len = bytes ? base64_decode(t, n, bytes) : -1;
     if (len < 0) {
         fprintf(stderr, "cordon session: a base64 output frame did not decode\n");
         return;
     }
-    /* EVP_DecodeBlock counts the padding as bytes. */
-    for (size_t k = n; k > 0 && t[k - 1] == '='; k--)
-        len--;
     fwrite(bytes, 1, (size_t)len, to);
 }
 
@@ -359,7 +356,12 @@ static int cmd_exec(const struct conn *c, const char *id, int argc, char **argv)
     if (!isatty(0)) {
         size_t len;
         _cleanup_free_ char *in = slurp(stdin, &len);
-        if (in)
+        _cleanup_free_ char *b64 = in && !utf8_valid((unsigned char *)in, len)
+                                       ? malloc(BASE64_LEN(len) + 1) : NULL;
+        if (b64)
+            json_object_object_add(o, "stdin_b64", json_object_new_string_len(
+                b64, (int)base64_encode((unsigned char *)in, len, b64)));
+        else if (in)
             json_object_object_add(o, "stdin", json_object_new_string_len(in, (int)len));
     }
     char path[200];

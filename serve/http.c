@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "sentry/ctl.h"
 #include "serve/serve.h"
 #include "util/cleanup.h"
+#include "util/json_bytes.h"
 
 #define BODY_MAX (1u << 20)
 #define STDIN_MAX (16u << 20)
@@ -324,30 +324,6 @@ static size_t utf8_tail(const unsigned char *buf, size_t n)
     return 0;
 }
 
-/* Whether buf[0..n) is well-formed UTF-8 (no overlong forms, surrogates
- * or code points past U+10FFFF): only then may it travel as a JSON string. */
-static bool utf8_valid(const unsigned char *b, size_t n)
-{
-    for (size_t k = 0; k < n;) {
-        unsigned char c = b[k];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (!len || k + len > n)
-            return false;
-        uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
-        for (size_t j = 1; j < len; j++) {
-            if ((b[k + j] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (b[k + j] & 0x3f);
-        }
-        static const uint32_t MIN[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-        if (cp < MIN[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        k += len;
-    }
-    return true;
-}
-
 /* One chunk of output as a frame that is always valid JSON and lossless:
  * {"stdout": TEXT} when the bytes are UTF-8, {"stdout_b64": BASE64} else. */
 static void pend_output(struct stream *st, int k, const unsigned char *buf, size_t len)
@@ -357,9 +333,9 @@ static void pend_output(struct stream *st, int k, const unsigned char *buf, size
         return;
     }
     static const char *const B64_NAME[2] = { "stdout_b64", "stderr_b64" };
-    char b64[4 * ((CHUNK + 4 + 2) / 3) + 1];
-    int n = EVP_EncodeBlock((unsigned char *)b64, buf, (int)len);
-    pend_kv(st, B64_NAME[k], json_object_new_string_len(b64, n));
+    char b64[BASE64_LEN(CHUNK + 4) + 1];
+    size_t n = base64_encode(buf, len, b64);
+    pend_kv(st, B64_NAME[k], json_object_new_string_len(b64, (int)n));
 }
 
 static void output(struct stream *st, int k)
@@ -603,7 +579,7 @@ static int start_feed(int fd, const char *data, size_t len)
 static struct json_object *exec_request(struct json_object *o, const char **stdin_data,
                                         size_t *stdin_len, char *msg, size_t size)
 {
-    static const char *const KEYS[] = { "argv", "stdin", "env", "cwd", "timeout", NULL };
+    static const char *const KEYS[] = { "argv", "stdin", "stdin_b64", "env", "cwd", "timeout", NULL };
     if (!only_keys(o, KEYS, msg, size))
         return NULL;
     struct json_object *argv, *v;
@@ -660,6 +636,20 @@ static struct json_object *exec_request(struct json_object *o, const char **stdi
     json_object_object_add(x, "timeout_ms", json_object_new_int64((int64_t)(timeout * 1000 + 0.5)));
     *stdin_data = "";
     *stdin_len = 0;
+    if (json_object_object_get_ex(o, "stdin_b64", &v)) {
+        /* The decoded bytes take the place of "stdin" in the body, which
+         * owns them until the feed has its copy. */
+        size_t n = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : 0;
+        _cleanup_free_ unsigned char *bytes = malloc(n / 4 * 3 + 1);
+        ssize_t len = bytes && json_object_is_type(v, json_type_string) &&
+                              !json_object_object_get_ex(o, "stdin", NULL)
+                          ? base64_decode(json_object_get_string(v), n, bytes) : -1;
+        if (len < 0) {
+            snprintf(msg, size, "\"stdin_b64\": expected a base64 string (and no \"stdin\")");
+            goto bad;
+        }
+        json_object_object_add(o, "stdin", json_object_new_string_len((char *)bytes, (int)len));
+    }
     if (json_object_object_get_ex(o, "stdin", &v)) {
         if (!json_object_is_type(v, json_type_string)) {
             snprintf(msg, size, "\"stdin\": expected a string");

@@ -164,6 +164,12 @@ class Client:
     # exec
     def exec_frames(self, sid, argv, stdin=None, env=None, cwd=None, timeout=None):
         body = {"argv": list(argv)}
+        if isinstance(stdin, (bytes, bytearray)):
+            try:
+                stdin = bytes(stdin).decode()
+            except UnicodeDecodeError:   # not text: sent as base64, byte-exact
+                body["stdin_b64"] = base64.b64encode(stdin).decode()
+                stdin = None
         if stdin is not None:
             body["stdin"] = stdin
         if env:

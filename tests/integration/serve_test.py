@@ -367,7 +367,7 @@ def case_cli(srv):
 
 
 def case_binary(srv):
-    """Output that is not UTF-8 travels as base64 frames and comes back byte-exact."""
+    """Output and stdin that are not UTF-8 travel as base64 and arrive byte-exact."""
     sid = srv.a.create_session()
     data = os.urandom(100000)
     srv.a.put_file(sid, "/home/user/random.bin", data)
@@ -388,6 +388,14 @@ def case_binary(srv):
     r = cli(srv, "exec", sid, "--", "sh", "-c", "cat random.bin; head -c 5000 random.bin >&2")
     check(r.returncode == 0 and r.stdout == data and r.stderr == data[:5000],
           f"cordon session exec: rc {r.returncode}, {len(r.stdout)} stdout bytes, {len(r.stderr)} stderr")
+    # Binary stdin, from both clients, reaches the program byte-exact.
+    r = srv.a.exec(sid, ["sh", "-c", "cat > in.bin; wc -c < in.bin"], stdin=data)
+    check(r.exit_code == 0 and r.stdout.strip() == str(len(data)), f"binary stdin: {r}")
+    check(srv.a.get_file(sid, "/home/user/in.bin") == data, "binary stdin differs")
+    r = cli(srv, "exec", sid, "--", "cat", stdin=data[:7777])
+    check(r.returncode == 0 and r.stdout == data[:7777], f"cordon session exec stdin: {len(r.stdout)} bytes")
+    expect_status(lambda: srv.a._json("POST", f"/v1/sessions/{sid}/exec",
+                                      {"argv": ["true"], "stdin_b64": "not base64!"}), 400, "bad base64")
     srv.a.delete_session(sid)
 
 
