@@ -45,8 +45,9 @@ static inline void stats_denied(enum denial_kind k)
     __atomic_fetch_add(&sentry_stats->denied[k], 1, __ATOMIC_RELAXED);
 }
 
-/* Moves the counters into a memfd and returns it (the caller sends it to
- * the server and closes it), or -errno. Before any other thread exists. */
+/* Moves the counters into a memfd, sealed at their size, and returns it
+ * (the caller sends it to the server), or -errno. Before any other thread
+ * exists. */
 int stats_share(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -211,6 +212,20 @@ static int policy_fd(const char *json)
     return fd;
 }
 
+/* The sentry's counters, mapped read-only; NULL unless the memfd is sealed
+ * against shrinking at their full size: the server trusts no sentry not to
+ * truncate it under the mapping. */
+static const struct sentry_stats *map_stats(int fd)
+{
+    struct stat st;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(fd, &st) < 0 ||
+        (size_t)st.st_size < sizeof(struct sentry_stats))
+        return NULL;
+    void *m = mmap(NULL, sizeof(struct sentry_stats), PROT_READ, MAP_SHARED, fd, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
 static pid_t spawn(const struct create_args *a, int ctl, int pol, int events)
 {
     /* The session's limits, each a flag of `cordon run` when set. */
@@ -346,10 +361,8 @@ struct sess *sess_create(const char *tenant, const struct create_args *a, struct
     int fds[CTL_MAX_FDS];
     unsigned nfds;
     int r = ctl_recv(s->ctl, &op, buf, sizeof buf, fds, &nfds);
-    if (r > 0 && nfds == 1) {
-        void *m = mmap(NULL, sizeof *s->stats, PROT_READ, MAP_SHARED, fds[0], 0);
-        s->stats = m == MAP_FAILED ? NULL : m;
-    }
+    if (r > 0 && nfds == 1)
+        s->stats = map_stats(fds[0]);
     for (unsigned k = 0; k < nfds; k++)
         close(fds[k]);
     if (r <= 0 || op != CTL_REPLY) {
