@@ -152,14 +152,16 @@ static int load_process(json_object *p, struct oci_config *c, struct err *e)
 }
 
 /* Mounts the session already has in its own form: /proc, /sys, /dev and
- * friends are synthetic, tmpfs is what the memory layer is. podman's binds
+ * friends are synthetic, tmpfs is what the memory layer is (/var/tmp too:
+ * podman --read-only asks for one there). podman's binds
  * of its own files (/etc/hosts, hostname, resolv.conf, .containerenv, the
  * shm directory) give way to the session's: the guest's names resolve
  * through the sentry's DNS answerer and its shm is memory. */
 static bool synthetic_mount(const char *dst, bool bind)
 {
     static const char *const fs[] = { "/proc", "/sys", "/sys/fs/cgroup", "/dev", "/dev/pts",
-                                      "/dev/shm", "/dev/mqueue", "/tmp", "/run", NULL };
+                                      "/dev/shm", "/dev/mqueue", "/tmp", "/var/tmp", "/run",
+                                      NULL };
     static const char *const files[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
                                          "/run/.containerenv", "/dev/shm", NULL };
     const char *const *s = bind ? files : fs;
@@ -256,7 +258,7 @@ static int load_mounts(json_object *arr, const char *bundle, struct oci_config *
         if (!bind)
             return err_set(e, 0, "config.json: mounts[%zu]: a %s mount at %s is not supported by "
                                  "cordon (binds of host directories, and the synthetic /proc, "
-                                 "/sys, /dev, /tmp and /run)", k,
+                                 "/sys, /dev, /tmp, /var/tmp and /run)", k,
                            get(m, "type", json_type_string)
                                ? json_object_get_string(get(m, "type", json_type_string))
                                : "typeless", d);

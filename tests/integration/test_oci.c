@@ -314,16 +314,17 @@ Test(oci, binds_become_workspace_mounts_with_secrets_hidden)
              "\"options\":[\"rbind\",\"rprivate\"]},"
              "{\"destination\":\"/r\",\"type\":\"bind\",\"source\":\"%s/host2\","
              "\"options\":[\"ro\",\"rbind\",\"nosuid\",\"nodev\"]},"
+             "{\"destination\":\"/var/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
              "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s/hosts\","
              "\"options\":[\"bind\"]}],\"annotations\":{\"dev.cordon.events\":\"%s/ev\"}",
              b.dir, b.dir, b.dir, b.dir);
     write_config(&b, "[\"sh\",\"-c\",\"cat /w/plain; ls -a /w; cat /w/.env /r/.ssh/id_rsa; "
                      "echo new > /w/out; echo no > /r/x || echo ro refused; grep -c ocitest "
-                     "/etc/hosts\"]", extra);
+                     "/etc/hosts; echo m > /var/tmp/m && cat /var/tmp/m\"]", extra);
     RUN(r);
     oci(&r, &b, ARGV("run", "--bundle", b.dir, "c9"));
     assert_status(&r, 0);
-    cr_assert(!strcmp(r.out, "data\n.\n..\nplain\nro refused\n1\n"),
+    cr_assert(!strcmp(r.out, "data\n.\n..\nplain\nro refused\n1\nm\n"),
               "the guest's view of the binds" RUN_CONTEXT, RUN_CONTEXT_ARGS(&r));
     assert_contains(&r, err, "/w/.env': No such file");
     assert_contains(&r, err, "/r/.ssh/id_rsa': No such file");
