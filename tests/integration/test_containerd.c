@@ -14,7 +14,10 @@
 TestSuite(containerd, .timeout = 120);
 
 /* $0 the scratch dir, $1 cordon, $2 its platform: a daemon of its own and
- * the image; prints SKIP: REASON when something is missing. */
+ * the image, in a containerd namespace named after the dir (the runc shim
+ * keeps its runtime's state in /run/containerd/runc/NAMESPACE whatever the
+ * daemon's state dir: a shared name would meet another run's containers);
+ * prints SKIP: REASON when something is missing. */
 static const char SETUP[] =
     "set -e; d=$0; command -v containerd >/dev/null && command -v ctr >/dev/null ||"
     " { echo 'SKIP: containerd is not installed (Debian package containerd)'; exit 0; };"
@@ -34,7 +37,8 @@ static const char SETUP[] =
     " i=0; until ctr -a $d/sock version >/dev/null 2>&1; do"
     " i=$((i+1)); [ $i -lt 100 ] || { echo 'SKIP: containerd did not start:'; tail -3 $d/log; exit 0; };"
     " sleep 0.1; done;"
-    " ctr -a $d/sock images import $d/image.tar >/dev/null; echo $n:latest";
+    " ctr -a $d/sock -n $(basename $d | tr A-Z a-z) images import $d/image.tar >/dev/null;"
+    " echo $n:latest";
 
 static void teardown_daemon(const char *dir)
 {
@@ -42,7 +46,8 @@ static void teardown_daemon(const char *dir)
     snprintf(script, sizeof script,
              "d=%s; kill $(cat $d/pid) 2>/dev/null; i=0; while kill -0 $(cat $d/pid) 2>/dev/null "
              "&& [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
-             "grep -o \"$d/[^ ]*\" /proc/mounts | sort -r | xargs -r umount -l; rm -rf $d",
+             "grep -o \"$d/[^ ]*\" /proc/mounts | sort -r | xargs -r umount -l; rm -rf $d; "
+             "rmdir /run/containerd/runc/$(basename $d | tr A-Z a-z) 2>/dev/null",
              dir);
     RUN(r);
     run_cmd(&r, NULL, ARGV("/bin/sh", "-c", script));
@@ -67,9 +72,13 @@ Test(containerd, ctr_run_exit_codes_bind_mount_and_kill)
     }
     char image[128];
     snprintf(image, sizeof image, "%.*s", (int)strcspn(s.out, "\n"), s.out);
-    char ctr[256], mnt[PATH_MAX + 64];
-    snprintf(ctr, sizeof ctr, "ctr -a %s/sock run --rm --runtime io.containerd.runc.v2 "
-                              "--runc-binary %s/runc", dir, dir);
+    char ns[32], ctl[128], ctr[256], mnt[PATH_MAX + 64];
+    snprintf(ns, sizeof ns, "%s", strrchr(dir, '/') + 1);
+    for (char *c = ns; *c; c++)
+        *c = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+    snprintf(ctl, sizeof ctl, "ctr -a %s/sock -n %s", dir, ns);
+    snprintf(ctr, sizeof ctr, "%s run --rm --runtime io.containerd.runc.v2 --runc-binary %s/runc",
+             ctl, dir);
     snprintf(mnt, sizeof mnt, "type=bind,src=%s/vol,dst=/vol,options=rbind:ro", dir);
     RUN(r);
     run_cmd(&r, &(struct run_opts){ .timeout_s = 60 },
@@ -81,8 +90,8 @@ Test(containerd, ctr_run_exit_codes_bind_mount_and_kill)
                  "$0 $1 c2 sh -c \"trap 'echo got TERM; exit 3' TERM; echo ready; "
                  "sleep 100 & wait\" > $2/out 2>&1 & p=$!; i=0; "
                  "until grep -q ready $2/out || [ $i -gt 200 ]; do sleep 0.05; i=$((i+1)); done; "
-                 "ctr -a $2/sock task kill c2; wait $p; echo rc=$?; cat $2/out",
-                 ctr, image, dir));
+                 "$3 task kill c2; wait $p; echo rc=$?; cat $2/out",
+                 ctr, image, dir, ctl));
     teardown_daemon(dir);
     assert_status(&r, 4);
     assert_out(&r, "out\nvol\nro\n");
