@@ -17,14 +17,29 @@
 
 #define RESOLVE_SCOPED (RESOLVE_BENEATH | RESOLVE_IN_ROOT)
 
-/* The mount an inode belongs to, as RESOLVE_NO_XDEV sees it: each host
- * graft (runtime or workspace mount) is a bind mount of its own, /proc is
- * one, the memory layer is the root mount. */
+/* The mount an inode belongs to, as RESOLVE_NO_XDEV sees it, laid out as
+ * a container's: the overlay root — memory layer and runtime together, as
+ * gVisor's rootfs overlay is one mount, so a copy-up (which turns a runtime
+ * directory into a memory one in place) moves nothing between mounts —,
+ * /proc, /dev (its device nodes too) with a mount of its own for each
+ * directory in it (pts, shm), and each workspace mount. A memory file has
+ * no parent to tell where it lives: one reached through a /proc magic link
+ * counts as the root's even in /dev/shm. */
 static const void *mount_of(const struct inode *i)
 {
     static const char proc_mount = 0;
-    return layer_on_host(i->layer) ? (const void *)i->graft
-         : i->layer == LAYER_PROC ? (const void *)&proc_mount : NULL;
+    if (i->layer == LAYER_MOUNT)
+        return i->graft;
+    if (i->layer == LAYER_PROC)
+        return &proc_mount;
+    struct dentry *d = dcache_find(i->vfs->root, "dev", 3);
+    const struct inode *dev = d ? d->child : NULL;
+    if (i->devpath || i->pty)
+        return dev;
+    for (const struct inode *p = i; p && p != i->vfs->root; p = p->parent)
+        if (p == dev || p->parent == dev)
+            return p;
+    return NULL;
 }
 
 static struct inode *walk_root(const struct walker *w)
@@ -114,7 +129,10 @@ int namei_step(struct walker *w, struct inode *dir, const char *name, size_t len
         if (r < 0)
             return r;
     }
-    if ((w->resolve & RESOLVE_NO_XDEV) && mount_of(*next) != mount_of(dir))
+    /* Only a directory is ever mounted on: a step to anything else stays
+     * on dir's mount. */
+    if ((w->resolve & RESOLVE_NO_XDEV) && S_ISDIR((*next)->mode) &&
+        mount_of(*next) != mount_of(dir))
         return -EXDEV;
     return 0;
 }

@@ -37,10 +37,15 @@ Test(pathcalls, same_answers_as_linux)
                      RUN_CONTEXT_ARGS(&r));
     free(want);
     free(got);
-    /* Each runtime directory is a mount of its own; the memory layer one. */
-    assert_line(&r, out, "no_xdev_into_runtime EXDEV");
-    assert_line(&r, out, "no_xdev_out_of_runtime EXDEV");
+    /* The overlay root is one mount, runtime included; /proc, /dev and
+     * /dev/shm are mounts of their own. */
+    assert_line(&r, out, "no_xdev_into_runtime OK");
+    assert_line(&r, out, "no_xdev_out_of_runtime OK");
     assert_line(&r, out, "no_xdev_memory OK");
+    assert_line(&r, out, "no_xdev_into_proc EXDEV");
+    assert_line(&r, out, "no_xdev_into_dev EXDEV");
+    assert_line(&r, out, "no_xdev_in_dev OK");
+    assert_line(&r, out, "no_xdev_into_dev_shm EXDEV");
     /* The runtime is under the memory overlay: writable where the host's
      * modes allow it (not for the guest user in root's /usr). */
     assert_line(&r, out, "tmpfile_runtime EACCES");
@@ -65,4 +70,34 @@ Test(pathcalls, python_temporary_file)
                              "    print(os.fstat(f.fileno()).st_nlink, tempfile._O_TMPFILE_WORKS)\n"
                              "print(os.listdir('/tmp'))\n"));
     assert_run(&r, 0, "abc\n0 True\n[]\n");
+}
+
+/* RESOLVE_NO_XDEV across a copied-up runtime directory (now a memory one)
+ * and the runtime one below it: the same overlay mount, as before the
+ * copy-up; /proc and /dev stay crossings. */
+Test(pathcalls, no_xdev_through_copied_up_directories)
+{
+    const struct run_opts o = {
+        .cordon_opts = ARGV("--root"),
+        .stdin_data =
+            "import ctypes, os\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "class How(ctypes.Structure):\n"
+            "    _fields_ = [('flags', ctypes.c_uint64), ('mode', ctypes.c_uint64),\n"
+            "                ('resolve', ctypes.c_uint64)]\n"
+            "def openat2(path):\n"
+            "    how = How(os.O_PATH, 0, 0x01)  # RESOLVE_NO_XDEV\n"
+            "    fd = libc.syscall(437, -100, path.encode(), ctypes.byref(how), 24)\n"
+            "    return 'OK' if fd >= 0 else os.strerror(ctypes.get_errno())\n"
+            "for p in ('/usr/local/lib', '/proc/self'):\n"
+            "    print(p, openat2(p))\n"
+            "open('/usr/local/copied-up', 'w').close()\n"
+            "for p in ('/usr/local/lib', '/usr/local', '/dev/null'):\n"
+            "    print(p, openat2(p))\n",
+    };
+    RUN(r);
+    run_guest(&r, &o, ARGV("python3", "-"));
+    assert_run(&r, 0,
+               "/usr/local/lib OK\n/proc/self Invalid cross-device link\n"
+               "/usr/local/lib OK\n/usr/local OK\n/dev/null Invalid cross-device link\n");
 }

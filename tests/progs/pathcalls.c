@@ -251,7 +251,8 @@ static void statx_calls(void)
                                  STATX_BASIC_STATS, &x));
 }
 
-/* What only cordon's tree has: a runtime layer on its own mount. */
+/* What only cordon's tree has: a runtime layer under the root's overlay,
+ * /proc, /dev and its pts and shm mounted as in a container. */
 static void cordon_only(void)
 {
     printf("--\n");
@@ -259,6 +260,11 @@ static void cordon_only(void)
     TRY("no_xdev_into_runtime", openat2_(root, "usr/bin", O_PATH, 0, RESOLVE_NO_XDEV));
     TRY("no_xdev_out_of_runtime", openat2_(AT_FDCWD, "/usr/..", O_PATH, 0, RESOLVE_NO_XDEV));
     TRY("no_xdev_memory", openat2_(root, "tmp", O_PATH, 0, RESOLVE_NO_XDEV));
+    TRY("no_xdev_into_proc", openat2_(root, "proc/self", O_PATH, 0, RESOLVE_NO_XDEV));
+    TRY("no_xdev_into_dev", openat2_(root, "dev/null", O_PATH, 0, RESOLVE_NO_XDEV));
+    int dev = open("/dev", O_PATH | O_DIRECTORY);
+    TRY("no_xdev_in_dev", openat2_(dev, "null", O_PATH, 0, RESOLVE_NO_XDEV));
+    TRY("no_xdev_into_dev_shm", openat2_(dev, "shm", O_PATH, 0, RESOLVE_NO_XDEV));
     TRY("tmpfile_runtime", open("/usr", O_TMPFILE | O_RDWR, 0600));
     TRY("xattr_runtime_set", setxattr("/usr/bin/env", "user.a", "v", 1, 0));
     VAL("xattr_runtime_get", getxattr("/usr/bin/env", "user.a", NULL, 0));
