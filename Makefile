@@ -4,10 +4,10 @@
 # Missing Debian packages are installed first (tools/deps.sh).
 
 CC      ?= cc
-PKGS    := libseccomp libxxhash json-c libmicrohttpd libssl libcrypto liburing
+PKGS    := libseccomp libxxhash json-c libssl libcrypto liburing
 # Headers only: util/lazylib.c binds these when a feature needs them, so a
 # session's start does not pay for loading them (see util/lazylib.h).
-LAZY_PKGS := libarchive libcurl
+LAZY_PKGS := libarchive libcurl libmicrohttpd
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -I. $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)

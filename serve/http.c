@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <microhttpd.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "serve/serve.h"
 #include "util/cleanup.h"
 #include "util/json_bytes.h"
+#include "serve/mhd.h"
 
 #define BODY_MAX (1u << 20)
 #define STDIN_MAX (16u << 20)
@@ -53,19 +53,19 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
                                  const char *text, unsigned retry_after)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+        mhd.MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", type);
+    mhd.MHD_add_response_header(r, "Content-Type", type);
     if (retry_after) {
         char v[16];
         snprintf(v, sizeof v, "%u", retry_after);
-        MHD_add_response_header(r, "Retry-After", v);
+        mhd.MHD_add_response_header(r, "Retry-After", v);
     }
     if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    enum MHD_Result ok = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+        mhd.MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    enum MHD_Result ok = mhd.MHD_queue_response(c, status, r);
+    mhd.MHD_destroy_response(r);
     return ok;
 }
 
@@ -258,14 +258,14 @@ static enum MHD_Result create_session(struct MHD_Connection *c, const char *tena
 static enum MHD_Result send_ndjson(struct MHD_Connection *c, MHD_ContentReaderCallback rd, void *cls,
                                    MHD_ContentReaderFreeCallback fr)
 {
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, rd, cls, fr);
+    struct MHD_Response *r = mhd.MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, rd, cls, fr);
     if (!r) {
         fr(cls);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    mhd.MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+    enum MHD_Result ok = mhd.MHD_queue_response(c, MHD_HTTP_OK, r);
+    mhd.MHD_destroy_response(r);
     return ok;
 }
 
@@ -756,7 +756,7 @@ static enum MHD_Result events(struct MHD_Connection *c, struct sess *s)
 {
     if (!s->events)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "this session has no event stream", 0);
-    const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
+    const char *f = mhd.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
     struct evstream *e = calloc(1, sizeof *e);
     if (!e)
         return MHD_NO;
@@ -818,14 +818,14 @@ static enum MHD_Result get_file(struct MHD_Connection *c, struct sess *s, const 
     int fd = open_file(s, path, false, &size, &why);
     if (fd < 0)
         return send_refusal(c, &why);
-    struct MHD_Response *r = MHD_create_response_from_fd64(size, fd);
+    struct MHD_Response *r = mhd.MHD_create_response_from_fd64(size, fd);
     if (!r) {
         close(fd);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "application/octet-stream");
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    mhd.MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+    enum MHD_Result ok = mhd.MHD_queue_response(c, MHD_HTTP_OK, r);
+    mhd.MHD_destroy_response(r);
     return ok;
 }
 
@@ -844,7 +844,7 @@ static void put_begin(struct MHD_Connection *c, const char *tenant, const char *
         r->early = (struct refusal){ MHD_HTTP_NOT_FOUND, 0, "PUT is for /v1/sessions/ID/files/PATH" };
         return;
     }
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *cl = mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > H.cfg->max_file) {
         r->early = (struct refusal){ MHD_HTTP_CONTENT_TOO_LARGE, 0, "" };
         snprintf(r->early.msg, sizeof r->early.msg, "a file is at most %llu bytes",
@@ -941,7 +941,7 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
         return send_json(c, MHD_HTTP_CREATED, o);
     }
     const char *tenant = tokens_tenant(
-        H.tokens, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+        H.tokens, mhd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
     struct target t;
     int kind = parse_target(url, &t);
     if (kind < 0)
@@ -973,7 +973,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->fd = -1;
         *con_cls = r;
         if (!strcmp(method, "PUT"))
-            put_begin(c, tokens_tenant(H.tokens, MHD_lookup_connection_value(
+            put_begin(c, tokens_tenant(H.tokens, mhd.MHD_lookup_connection_value(
                                                      c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_AUTHORIZATION)),
                       url, r);
@@ -1019,7 +1019,9 @@ struct MHD_Daemon *http_start(int listen_fd, const struct tokens *t, const struc
 {
     H.tokens = t;
     H.cfg = cfg;
-    struct MHD_Daemon *d = MHD_start_daemon(
+    if (mhd_load(e) < 0)
+        return NULL;
+    struct MHD_Daemon *d = mhd.MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,

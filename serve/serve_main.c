@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "serve/serve.h"
 #include "util/cleanup.h"
 #include "util/units.h"
+#include "serve/mhd.h"
 
 static const char USAGE[] =
     "usage: cordon serve --listen unix:PATH|HOST:PORT --tokens FILE [OPTIONS]\n"
@@ -298,9 +298,9 @@ int cmd_serve(int argc, char **argv)
             strsignal((int)si.ssi_signo), cfg.grace_s);
     /* New connections wait in the backlog and fail when it closes; open
      * ones are answered 503 for new sessions while the execs finish. */
-    MHD_quiesce_daemon(d);
+    mhd.MHD_quiesce_daemon(d);
     sessions_drain(cfg.grace_s);
-    MHD_stop_daemon(d);
+    mhd.MHD_stop_daemon(d);
     close(lfd);
     if (unix_sock)
         unlink(listen_at + 5);
