@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "platform/cgroup.h"
+#include "platform/spawn.h"
 #include "util/cleanup.h"
 #include "util/seccomp_compat.h"
 
@@ -54,6 +55,7 @@ struct init_args {
     const struct sock_fprog *prog;
     int go_rd;      /* sentry -> init: 1 byte "maps written", 1 byte "listener taken" */
     int report_wr;  /* init -> sentry: struct report */
+    int spawn;      /* init's end of the spawn channel (platform/spawn.c) */
 };
 
 /* Only async-signal-safe calls from here on: init is a clone of a
@@ -276,6 +278,8 @@ static __attribute__((noreturn)) void exec_program(const struct launch_spec *s)
     struct rlimit cpu = { s->cpu_seconds, (rlim_t)s->cpu_seconds + 1 };
     if (s->cpu_seconds && setrlimit(RLIMIT_CPU, &cpu) < 0)
         _exit(125);
+    if (s->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+        _exit(125);
     execve(s->exec_path, (char *const *)s->argv, (char *const *)s->envp);
     int err = errno;
     /* The sentry checked the program before launch; this is a late failure
@@ -326,12 +330,9 @@ static int init_main(void *arg)
         _exit(125);
     if (prog == 0)
         exec_program(a->spec);
-    /* pid 1: reap whatever is orphaned until the sentry ends the session. */
-    for (;;) {
-        int st;
-        if (wait4(-1, &st, __WALL, NULL) < 0 && errno == ECHILD)
-            pause();
-    }
+    /* pid 1: start what the sentry asks for and reap whatever is orphaned
+     * until the sentry ends the session. */
+    spawn_serve(a->spawn);
 }
 
 static int write_file(const char *path, const char *data, struct err *e)
@@ -378,10 +379,12 @@ static int take_listener(pid_t pid, int listener, struct launched *out, struct e
 int launch_guest(const struct launch_spec *spec, const struct sock_fprog *prog,
                  struct launched *out, struct err *e)
 {
-    int go[2], rep[2];
-    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+    int go[2], rep[2], spawn[2];
+    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, spawn) < 0)
         return err_set(e, errno, "pipe");
-    struct init_args a = { .spec = spec, .prog = prog, .go_rd = go[0], .report_wr = rep[1] };
+    struct init_args a = { .spec = spec, .prog = prog, .go_rd = go[0], .report_wr = rep[1],
+                           .spawn = spawn[1] };
 
     size_t stack_size = 256 * 1024;
     char *stack = malloc(stack_size);
@@ -393,16 +396,19 @@ int launch_guest(const struct launch_spec *spec, const struct sock_fprog *prog,
     int clone_err = errno;
     close(go[0]);
     close(rep[1]);
+    close(spawn[1]);
     if (pid < 0) {
         free(stack);
         close(go[1]);
         close(rep[0]);
+        close(spawn[0]);
         if (clone_err == EPERM || clone_err == EINVAL || clone_err == ENOSPC)
             return err_set(e, clone_err, "cannot create namespaces (user namespaces disabled?)");
         return err_set(e, clone_err, "clone");
     }
     out->init_pid = pid;
     out->listener = -1;
+    out->spawn = spawn[0];
 
     int rc = -1;
     if (write_id_maps(pid, spec, e) < 0)
@@ -449,6 +455,7 @@ fail:
         waitpid(pid, NULL, __WALL);
         if (out->listener >= 0)
             close(out->listener);
+        close(spawn[0]);
     }
     /* The stack is only the clone's until its exec-free life ends, but init
      * never returns into it from this side: the child has its own copy of

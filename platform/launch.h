@@ -9,6 +9,7 @@
 struct launched {
     pid_t init_pid;   /* host pid of the guest's pid 1 (traced) */
     int listener;     /* seccomp user-notification fd; -1 on the ptrace platform */
+    int spawn;        /* the sentry's end of the spawn channel (platform/spawn.h) */
 };
 
 /* Starts init (spec->platform decides the filter's flags); on return init

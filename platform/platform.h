@@ -160,6 +160,8 @@ struct launch_spec {
                                   time (sampled) may not pass it + 1 s; 0: none */
     const int *stdio;          /* host fds (each > 2) that become the guest's 0, 1, 2;
                                   NULL: the sentry's own */
+    bool tty;                  /* stdin is a terminal: PROGRAM leads a session of its own
+                                  with it as the controlling terminal */
     bool verbose;
 };
 
@@ -187,6 +189,42 @@ struct guest_outcome {
  * returns -1 with *e filled). timeout_ms = 0 means none. */
 int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hooks,
                  unsigned timeout_ms, struct guest_outcome *out, struct err *e);
+
+/* ---- programs started in a running tree (OCI exec) -------------------------
+ * The guest's init forks them on request, so they share the tree's
+ * namespaces, filter, tracer and the sentry's task state exactly as the
+ * PROGRAM's own children do. Each leads a session of its own. Init tells
+ * the requester how it went on `report`, a SOCK_SEQPACKET socket, one
+ * struct spawn_report per message; the requester may send an int32_t
+ * signal number on it to signal the program, and closing it kills the
+ * program's process group. When the PROGRAM ends, the tree (and every
+ * spawned program) ends with it. */
+enum spawn_report_kind {
+    SPAWN_STARTED = 1,   /* value: the program's pid in the guest */
+    SPAWN_EXITED,        /* value: its wait status */
+    SPAWN_FAILED,        /* value: cordon's exit status (125, 126, 127); nothing ran */
+};
+struct spawn_report {
+    int32_t kind;
+    int32_t value;
+};
+
+struct spawn_spec {
+    const char *const *argv;
+    const char *const *envp;
+    const char *exec_path;     /* resolved by the sentry, as launch_spec's */
+    const char *cwd;           /* guest directory, changed into by the program itself */
+    const int *stdio;          /* host fds for its 0, 1, 2 (not consumed) */
+    int report;                /* not consumed */
+    bool tty;                  /* as launch_spec's */
+};
+
+/* Hands the request to the running tree's init: 0, -ESRCH when no tree
+ * runs, -E2BIG when argv and envp exceed SPAWN_MAX_BYTES, or -errno. */
+#define SPAWN_MAX_BYTES 65536
+int platform_spawn(const struct spawn_spec *s);
+/* Sends one report (a requester that has gone is no error). */
+void spawn_tell(int report, enum spawn_report_kind kind, int32_t value);
 
 /* ---- guest memory ----------------------------------------------------------
  * Through /proc/<tid>/mem opened once per task: the fd pins the task's

@@ -46,6 +46,7 @@
 #include "platform/inject.h"
 #include "platform/launch.h"
 #include "platform/seccomp_notify.h"
+#include "platform/spawn.h"
 #include "util/cleanup.h"
 #include "util/cputime.h"
 #include "util/procfs.h"
@@ -553,6 +554,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
     pthread_t th;
     if (r == 0 && !ptrace_platform && notify_start(g.listener, hooks, &th, e) < 0) {
         kill(g.init_pid, SIGKILL);
+        close(g.spawn);
         r = -1;
     }
     if (r < 0) {
@@ -560,6 +562,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
             cgroup_destroy(spec->cgroup_name);
         return -1;
     }
+    spawn_channel_set(g.spawn);
 
     struct tracer t = {
         .hooks = hooks, .init_pid = g.init_pid, .sfd = sfd, .tfd = tfd, .e = e,
@@ -577,6 +580,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
         alive = reap(&t);
     }
     tfd = t.tfd;   /* closed by await_event when it fired */
+    spawn_channel_set(-1);
     /* A session runs many trees: the loop ends at POLLHUP once the tree is
      * gone, and its thread and listener must not outlive it. */
     if (!ptrace_platform) {

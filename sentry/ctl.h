@@ -31,6 +31,12 @@ int ctl_send(int sock, enum ctl_op op, const char *json, const int *fds, unsigne
  * Received fds are close-on-exec; *nfds says how many. */
 int ctl_recv(int sock, enum ctl_op *op, char *buf, size_t size, int *fds, unsigned *nfds);
 
+/* A NULL-terminated array of the strings in a JSON array (borrowed from it,
+ * the array itself to free); NULL when `a` is not an array of at most max
+ * strings. */
+struct json_object;
+const char **ctl_strings(struct json_object *a, size_t max);
+
 /* The session sentry's loop over its end of the channel (sentry/session_daemon.c):
  * sends {"errno":0} once the session exists, with the memfd of its counters
  * (sentry/stats.h) when it could make one, then serves requests until

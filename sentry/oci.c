@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sentry/console.h"
 #include "sentry/oci_config.h"
+#include "sentry/oci_exec.h"
 #include "sentry/session.h"
 #include "util/cleanup.h"
 
@@ -51,6 +53,10 @@ static const char OCI_USAGE[] =
     "  kill ID [SIGNAL]                           signal the container (default TERM)\n"
     "  delete [--force] ID                        remove a stopped (or, forced, any) container\n"
     "  ps [--format table|json] ID                host pids of the container's processes\n"
+    "  exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] [--tty]\n"
+    "       [--env N=V]... [--cwd DIR] [--user 0|1000] ID [ARGS...]\n"
+    "                                             run another program in a running container\n"
+    "create/run --console-socket S: process.terminal's pty master goes to the AF_UNIX socket S.\n"
     "--root DIR holds the containers' state (default /run/cordon-oci, or\n"
     "$XDG_RUNTIME_DIR/cordon-oci when not root). --bundle defaults to the cwd.\n";
 
@@ -174,6 +180,8 @@ static void remove_state(const char *id)
     char path[PATH_MAX];
     state_path(path, sizeof path, id, "start");
     unlink(path);
+    state_path(path, sizeof path, id, "exec.sock");
+    unlink(path);
     state_path(path, sizeof path, id, "state.json");
     unlink(path);
     state_path(path, sizeof path, id, NULL);
@@ -234,9 +242,10 @@ static int join_netns(const char *path, struct err *e)
 }
 
 /* The container's sentry: sets the session up, says so on `ready`, waits
- * for `start`, runs the program and exits with its status. */
+ * for `start`, runs the program (on the terminal `tty`, unless -1) while
+ * serving exec requests on exec_sock, and exits with its status. */
 static __attribute__((noreturn)) void container_main(struct oci_config *cfg, const char *fifo,
-                                                     int ready)
+                                                     const char *exec_sock, int tty, int ready)
 {
     if (g.log)
         fclose(g.log);
@@ -267,6 +276,11 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
         _exit(125);
     }
     struct session *s = session_create(&cfg->run);
+    struct oci_exec_server *srv = NULL;
+    if (s && oci_exec_serve(s, exec_sock, &srv, &e) < 0) {
+        err_print(&e);
+        _exit(125);
+    }
     /* Read-write, so the FIFO has a reader from now on (start fails with
      * ENXIO only once this process is gone) and the read below blocks
      * until start writes. */
@@ -279,9 +293,12 @@ static __attribute__((noreturn)) void container_main(struct oci_config *cfg, con
         _exit(125);
     close(fd);
     unlink(fifo);
+    int pty[3] = { tty, tty, tty };
     struct exec_request x = { .argv = cfg->run.argv, .extra_env = cfg->run.extra_env,
-                              .cwd = cfg->run.cwd };
+                              .cwd = cfg->run.cwd, .stdio = tty >= 0 ? pty : NULL,
+                              .tty = tty >= 0 };
     int status = session_exec(s, &x, NULL);
+    oci_exec_serve_stop(srv);
     session_destroy(s);
     char dir[PATH_MAX];
     image_mountpoint(dir, sizeof dir, getpid());
@@ -308,9 +325,9 @@ static int mkdir_p(const char *dir)
  * container gets a session of its own: it outlives the command that made
  * it, and its caller's process group may be killed when that ends. */
 static int container_create(const char *id, const char *bundle_arg, const char *pid_file,
-                            bool detached, pid_t *out)
+                            const char *console, bool detached, pid_t *out)
 {
-    char bundle[PATH_MAX], dir[PATH_MAX], fifo[PATH_MAX];
+    char bundle[PATH_MAX], dir[PATH_MAX], fifo[PATH_MAX], exec_sock[PATH_MAX];
     if (valid_id(id))
         return 1;
     if (!realpath(bundle_arg ? bundle_arg : ".", bundle))
@@ -322,6 +339,11 @@ static int container_create(const char *id, const char *bundle_arg, const char *
         return oci_error("%s%s%s", e.msg, e.code ? ": " : "", e.code ? strerror(e.code) : "");
     }
     cfg.run.platform = g.platform;
+    if (cfg.terminal != (console != NULL)) {
+        oci_config_free(&cfg);
+        return oci_error(console ? "--console-socket: process.terminal is false, no terminal to send"
+                                 : "process.terminal needs --console-socket (where the pty goes)");
+    }
     int r = mkdir_p(g.root);
     state_path(dir, sizeof dir, id, NULL);
     if (r < 0 || mkdir(dir, 0700) < 0) {
@@ -330,6 +352,7 @@ static int container_create(const char *id, const char *bundle_arg, const char *
                                          : oci_error("state dir %s: %s", dir, strerror(r < 0 ? -r : errno));
     }
     state_path(fifo, sizeof fifo, id, "start");
+    state_path(exec_sock, sizeof exec_sock, id, "exec.sock");
     int ready[2];
     if (mkfifo(fifo, 0600) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
         r = oci_error("state dir %s: %s", dir, strerror(errno));
@@ -337,14 +360,24 @@ static int container_create(const char *id, const char *bundle_arg, const char *
         oci_config_free(&cfg);
         return r;
     }
+    int tty = console ? console_send_pty(console, cfg.console_rows, cfg.console_cols, &e) : -1;
+    if (console && tty < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        remove_state(id);
+        oci_config_free(&cfg);
+        return oci_error("%s%s%s", e.msg, e.code ? ": " : "", e.code ? strerror(e.code) : "");
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         close(ready[0]);
         if (detached)
             setsid();
-        container_main(&cfg, fifo, ready[1]);
+        container_main(&cfg, fifo, exec_sock, tty, ready[1]);
     }
+    if (tty >= 0)
+        close(tty);
     close(ready[1]);
     char b = 0;
     if (pid < 0 || read(ready[0], &b, 1) != 1) {
@@ -407,7 +440,7 @@ static int container_start(const char *id)
 
 /* Options shared by create and run. */
 struct create_opts {
-    const char *bundle, *pid_file;
+    const char *bundle, *pid_file, *console;
     bool detach, keep;
 };
 
@@ -434,8 +467,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o, const char
         case 'd': o->detach = true; break;
         case 'k': o->keep = true; break;
         case 'N': case 'K': break;   /* cordon never pivots into the image nor uses keyrings */
-        case 'c':
-            return oci_error("--console-socket: terminals are not supported by cordon yet");
+        case 'c': o->console = optarg; break;
         case 'P':
             if (strcmp(optarg, "0"))
                 return oci_error("--preserve-fds %s: passing extra fds is not supported", optarg);
@@ -454,7 +486,8 @@ static int cmd_create(int argc, char **argv)
     const char *id;
     pid_t pid;
     return parse_create(argc, argv, &o, &id) ? 1
-                                              : container_create(id, o.bundle, o.pid_file, true, &pid);
+                                              : container_create(id, o.bundle, o.pid_file,
+                                                                 o.console, true, &pid);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -463,7 +496,7 @@ static int cmd_run(int argc, char **argv)
     const char *id;
     pid_t pid;
     if (parse_create(argc, argv, &o, &id) ||
-        container_create(id, o.bundle, o.pid_file, o.detach, &pid))
+        container_create(id, o.bundle, o.pid_file, o.console, o.detach, &pid))
         return 1;
     if (container_start(id)) {
         kill(pid, SIGKILL);
@@ -674,13 +707,152 @@ static int cmd_features(int argc, char **argv)
     return 0;
 }
 
+/* `exec`'s options, runc's names. Without --process the program inherits
+ * the container's process (env, cwd, user) with ARGS as its argv. */
+struct exec_opts {
+    const char *process, *pid_file, *console, *cwd, *user;
+    const char *env[OCI_MAX_ENV + 1];
+    unsigned nenv;
+    bool detach, tty;
+};
+
+static int parse_exec(int argc, char **argv, struct exec_opts *o, int *first)
+{
+    static const struct option opts[] = {
+        { "process", required_argument, NULL, 'p' }, { "detach", no_argument, NULL, 'd' },
+        { "pid-file", required_argument, NULL, 'P' }, { "console-socket", required_argument, NULL, 'c' },
+        { "tty", no_argument, NULL, 't' }, { "env", required_argument, NULL, 'e' },
+        { "cwd", required_argument, NULL, 'w' }, { "user", required_argument, NULL, 'u' },
+        { "preserve-fds", required_argument, NULL, 'F' }, { "no-new-privs", no_argument, NULL, 'N' },
+        { "apparmor", required_argument, NULL, 'A' }, { "process-label", required_argument, NULL, 'A' },
+        { "ignore-paused", no_argument, NULL, 'N' }, { "cap", required_argument, NULL, 'C' },
+        { "additional-gids", required_argument, NULL, 'g' }, { "cgroup", required_argument, NULL, 'G' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+p:dte:u:g:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': o->process = optarg; break;
+        case 'd': o->detach = true; break;
+        case 'P': o->pid_file = optarg; break;
+        case 'c': o->console = optarg; break;
+        case 't': o->tty = true; break;
+        case 'w': o->cwd = optarg; break;
+        case 'u': o->user = optarg; break;
+        case 'e':
+            if (o->nenv == OCI_MAX_ENV || !strchr(optarg, '='))
+                return oci_error("exec: --env %s: NAME=VALUE, at most %d", optarg, OCI_MAX_ENV);
+            o->env[o->nenv++] = optarg;
+            break;
+        /* the sandbox already gives these: no_new_privs always, the filter for an LSM */
+        case 'N': case 'A': break;
+        case 'F':
+            if (strcmp(optarg, "0"))
+                return oci_error("exec: --preserve-fds %s: passing extra fds is not supported", optarg);
+            break;
+        case 'C': return oci_error("exec: --cap %s: the container's programs have no capabilities", optarg);
+        case 'g': return oci_error("exec: --additional-gids: not supported (the guest has one group)");
+        case 'G': return oci_error("exec: --cgroup: the program runs in the container's cgroup");
+        default: return oci_error("exec: unknown option %s", argv[optind - 1]);
+        }
+    }
+    *first = optind;
+    return optind < argc ? 0 : oci_error("exec: expected a container id");
+}
+
+/* The process to run: --process FILE, else the container's own with ARGS. */
+static int exec_process(const struct exec_opts *o, const char *bundle, int argc, char **argv,
+                        struct oci_config *cfg)
+{
+    struct err e = { 0 };
+    if (o->process) {
+        *cfg = (struct oci_config){ .json = json_object_from_file(o->process) };
+        if (!cfg->json)
+            return oci_error("exec: --process %s: %s", o->process, json_util_get_last_err());
+        if (oci_process_load(cfg->json, cfg, &e) < 0)
+            return oci_error("exec: --process %s: %s", o->process, e.msg);
+        return 0;
+    }
+    if (oci_config_load(bundle, cfg, &e) < 0)
+        return oci_error("exec: the container's config: %s", e.msg);
+    if (argc == 0 || argc > OCI_MAX_ARGS)
+        return oci_error("exec: expected the program's ARGS after the container id");
+    for (int k = 0; k <= argc; k++)
+        cfg->argv[k] = k < argc ? argv[k] : NULL;
+    cfg->terminal = o->tty;
+    size_t n = 0;
+    while (cfg->env[n])
+        n++;
+    for (unsigned k = 0; k < o->nenv && n < OCI_MAX_ENV; k++)
+        cfg->env[n++] = o->env[k];
+    cfg->env[n] = NULL;
+    if (o->cwd)
+        cfg->run.cwd = o->cwd;
+    if (o->user && strcmp(o->user, "0") && strcmp(o->user, "0:0") && strcmp(o->user, "root") &&
+        strcmp(o->user, "1000") && strcmp(o->user, "1000:1000"))
+        return oci_error("exec: --user %s: the container's programs run as 0:0 or 1000:1000", o->user);
+    if (o->user)
+        cfg->run.root = o->user[0] != '1';
+    return 0;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+    struct exec_opts o = { 0 };
+    int first = 0;
+    if (parse_exec(argc, argv, &o, &first))
+        return 1;
+    const char *id = argv[first];
+    struct container c;
+    if (valid_id(id) || container_load(id, &c, false))
+        return 1;
+    json_object *b;
+    char bundle[PATH_MAX];
+    snprintf(bundle, sizeof bundle, "%s",
+             json_object_object_get_ex(c.json, "bundle", &b) ? json_object_get_string(b) : ".");
+    bool running = !strcmp(c.status, "running");
+    container_done(&c);
+    if (!running)
+        return oci_error("cannot exec in a container that is not running: %s", id);
+    struct oci_config cfg;
+    int r = exec_process(&o, bundle, argc - first - 1, argv + first + 1, &cfg);
+    bool tty = cfg.terminal || o.tty;
+    if (!r && tty != (o.console != NULL))
+        r = oci_error(tty ? "exec: a terminal needs --console-socket (where the pty goes)"
+                          : "exec: --console-socket without a terminal (process.terminal, --tty)");
+    char sock[PATH_MAX];
+    state_path(sock, sizeof sock, id, "exec.sock");
+    struct oci_exec x = {
+        .sock = sock, .argv = cfg.argv, .env = cfg.env, .cwd = cfg.run.cwd, .root = cfg.run.root,
+        .console_socket = o.console, .rows = cfg.console_rows, .cols = cfg.console_cols,
+        .detach = o.detach,
+    };
+    /* Attached, this process is the one callers wait for, until it exits
+     * with the program's status; detached, the proxy oci_exec_run forks. */
+    pid_t proxy = getpid();
+    int status = 1;
+    struct err e = { 0 };
+    if (!r && !o.detach && o.pid_file)
+        r = write_pid_file(o.pid_file, proxy);
+    if (!r && oci_exec_run(&x, &proxy, &status, &e) < 0) {
+        oci_error("%s%s%s", e.msg, e.code ? ": " : "", e.code ? strerror(e.code) : "");
+        r = o.detach ? 1 : status;
+    }
+    else if (!r && o.pid_file)
+        r = write_pid_file(o.pid_file, proxy);
+    oci_config_free(&cfg);
+    return r;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } COMMANDS[] = {
     { "spec", cmd_spec }, { "features", cmd_features }, { "create", cmd_create },
     { "start", cmd_start }, { "run", cmd_run }, { "state", cmd_state }, { "kill", cmd_kill },
-    { "delete", cmd_delete }, { "ps", cmd_ps },
+    { "delete", cmd_delete }, { "ps", cmd_ps }, { "exec", cmd_exec },
 };
 
 static const char *const GLOBAL_ARG[] = { "--root", "--log", "--log-format", "--criu",
@@ -759,6 +931,6 @@ int cmd_oci(int argc, char **argv)
     for (size_t c = 0; c < sizeof COMMANDS / sizeof *COMMANDS; c++)
         if (!strcmp(argv[k], COMMANDS[c].name))
             return COMMANDS[c].fn(argc - k, argv + k);
-    return oci_error("unknown command %s (exec, list, pause, update and checkpoint are not "
+    return oci_error("unknown command %s (list, pause, update and checkpoint are not "
                      "supported)\n%s", argv[k], OCI_USAGE);
 }

@@ -92,7 +92,7 @@ static int load_rlimits(json_object *arr, struct oci_config *c, struct err *e)
     return 0;
 }
 
-static int load_process(json_object *p, struct oci_config *c, struct err *e)
+int oci_process_load(json_object *p, struct oci_config *c, struct err *e)
 {
     static const char *const known[] = { "terminal", "consoleSize", "user", "args", "env", "cwd",
                                          "capabilities", "rlimits", "noNewPrivileges",
@@ -102,10 +102,12 @@ static int load_process(json_object *p, struct oci_config *c, struct err *e)
         return err_set(e, 0, "config.json: process is required");
     if (only_keys(p, "process.", known, e) < 0)
         return -1;
-    json_object *t = get(p, "terminal", json_type_boolean);
-    if (t && json_object_get_boolean(t))
-        return err_set(e, 0, "config.json: process.terminal: terminals (--console-socket) are "
-                             "not supported by cordon yet");
+    json_object *t = get(p, "terminal", json_type_boolean), *size = get(p, "consoleSize", json_type_object);
+    c->terminal = t && json_object_get_boolean(t);
+    json_object *rows = size ? get(size, "height", json_type_int) : NULL;
+    json_object *cols = size ? get(size, "width", json_type_int) : NULL;
+    c->console_rows = rows ? (unsigned)json_object_get_int(rows) : 0;
+    c->console_cols = cols ? (unsigned)json_object_get_int(cols) : 0;
     if (string_list(get(p, "args", json_type_array), "process.args", c->argv, OCI_MAX_ARGS, e) <
             0 ||
         string_list(get(p, "env", json_type_array), "process.env", c->env, OCI_MAX_ENV, e) < 0 ||
@@ -384,7 +386,7 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct err *e)
     struct stat st;
     if (!realpath(joined, c->rootfs) || stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
         return err_set(e, errno ? errno : ENOTDIR, "config.json: root.path %s", joined);
-    if (load_process(get(c->json, "process", json_type_object), c, e) < 0 ||
+    if (oci_process_load(get(c->json, "process", json_type_object), c, e) < 0 ||
         load_mounts(get(c->json, "mounts", json_type_array), bundle, c, e) < 0 ||
         load_linux(get(c->json, "linux", json_type_object), c, e) < 0)
         return -1;

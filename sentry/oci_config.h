@@ -29,12 +29,17 @@ struct oci_config {
     bool has_oom_score_adj;
     char *mounts[OCI_MAX_MOUNTS + 1];      /* binds as --mount specs (owned) */
     const char *netns;                     /* linux.namespaces network path, or NULL */
+    bool terminal;                         /* process.terminal: needs --console-socket */
+    unsigned console_rows, console_cols;   /* process.consoleSize; 0: unset */
     struct run_options run;                /* argv, env, cwd, rootfs, limits, ... */
 };
 
 /* Reads bundle/config.json: 0, or -1 with *e naming the field at fault. */
 int oci_config_load(const char *bundle, struct oci_config *c, struct err *e);
 void oci_config_free(struct oci_config *c);
+/* The `process` object alone into c (argv, env, cwd, user, terminal, ...):
+ * what `exec --process FILE` holds. 0, or -1 with *e. */
+int oci_process_load(json_object *p, struct oci_config *c, struct err *e);
 
 /* The options a bind mount may carry (NULL-terminated): ro, rw, noexec
  * and exec are applied, the rest mean nothing to the VFS's grafts. */

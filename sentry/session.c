@@ -89,10 +89,11 @@ static char **build_env(const char *const *extra_env, const char *const *net_env
     return env;
 }
 
-/* Finds PROGRAM the way execvp would, in the guest's VFS: 0 with the guest
- * path in out, or the exit status to fail with (126/127, message printed). */
-static int find_program(struct session *s, const char *prog, const char *path_env, char *out,
-                        size_t size, int errfd)
+/* Finds PROGRAM the way execvp would, in the guest's VFS, relative names
+ * from cwd: 0 with the guest path in out, or the exit status to fail with
+ * (126/127, message printed). */
+static int find_program(struct session *s, struct inode *cwd, const char *prog,
+                        const char *path_env, char *out, size_t size, int errfd)
 {
     int best = -ENOENT;
     char cand[PATH_MAX];
@@ -105,11 +106,11 @@ static int find_program(struct session *s, const char *prog, const char *path_en
         else
             snprintf(cand, sizeof cand, "%.*s/%s", (int)n, n ? p : ".", prog);
         struct stat st;
-        int r = vfs_statat(s->vfs, s->initial_cwd, cand, 0, &s->cred, &st);
+        int r = vfs_statat(s->vfs, cwd, cand, 0, &s->cred, &st);
         if (r == 0) {
             if (S_ISREG(st.st_mode)) {
                 struct inode *i;
-                if (vfs_lookupat(s->vfs, s->initial_cwd, cand, 0, &s->cred, &i) == 0) {
+                if (vfs_lookupat(s->vfs, cwd, cand, 0, &s->cred, &i) == 0) {
                     r = vfs_permission(s->vfs, i, X_OK, &s->cred);
                     inode_put(i);
                 }
@@ -394,27 +395,74 @@ void session_destroy(struct session *s)
     free(s);
 }
 
-static int run_tree(struct session *s, const struct exec_request *x, struct exec_result *res)
+/* What a program needs before it can start, for a tree and a spawn alike:
+ * its working directory (*dir, a reference), its environment (*env, to
+ * free) and its path in the VFS. 0, or cordon's exit status for it. */
+static int prepare(struct session *s, const struct exec_request *x, struct inode **dir,
+                   char ***env, char *exec_path, size_t size)
 {
     int errfd = x->stdio ? x->stdio[2] : 2;
     const char *cwd = x->cwd ? x->cwd : "/home/user";
-    struct inode *dir;
-    int r = vfs_chdirat(s->vfs, vfs_root(s->vfs), cwd, &s->cred, &dir);
+    int r = vfs_chdirat(s->vfs, vfs_root(s->vfs), cwd, &s->cred, dir);
     if (r < 0) {
         dprintf(errfd, "cordon: --cwd %s: %s\n", cwd, strerror(-r));
         return 125;
     }
+    *env = build_env(x->extra_env, net_guest_env(s->net));
+    if (!*env)
+        r = fail(errfd, "%s", "out of memory", 125);
+    else
+        r = find_program(s, *dir, x->argv[0], env_get((const char *const *)*env, "PATH"),
+                         exec_path, size, errfd);
+    if (r) {
+        free(*env);
+        inode_put(*dir);
+    }
+    return r;
+}
+
+int session_spawn(struct session *s, const struct exec_request *x, int report)
+{
+    static const int own[3] = { 0, 1, 2 };
+    char exec_path[PATH_MAX];
+    struct inode *dir;
+    char **env;
+    /* The tree is running: its calls are serviced meanwhile. */
+    pthread_mutex_lock(&s->lock);
+    int r = prepare(s, x, &dir, &env, exec_path, sizeof exec_path);
+    if (r == 0)
+        inode_put(dir);
+    pthread_mutex_unlock(&s->lock);
+    if (r)
+        return r;
+    struct spawn_spec spec = {
+        .argv = x->argv, .envp = (const char *const *)env, .exec_path = exec_path,
+        .cwd = x->cwd ? x->cwd : "/home/user", .stdio = x->stdio ? x->stdio : own,
+        .report = report, .tty = x->tty,
+    };
+    r = platform_spawn(&spec);
+    free(env);
+    if (r == 0)
+        return 0;
+    int errfd = x->stdio ? x->stdio[2] : 2;
+    return fail(errfd, "%s", r == -ESRCH ? "exec: the container is not running"
+                             : r == -E2BIG ? "exec: argument list too long"
+                                           : "exec: the container's init did not take the request",
+                125);
+}
+
+static int run_tree(struct session *s, const struct exec_request *x, struct exec_result *res)
+{
+    int errfd = x->stdio ? x->stdio[2] : 2;
+    static char exec_path[PATH_MAX];
+    struct inode *dir;
+    _cleanup_free_ char **env = NULL;
+    int r = prepare(s, x, &dir, &env, exec_path, sizeof exec_path);
+    if (r)
+        return r;
     if (s->initial_cwd)
         inode_put(s->initial_cwd);
     s->initial_cwd = dir;
-    _cleanup_free_ char **env = build_env(x->extra_env, net_guest_env(s->net));
-    if (!env)
-        return fail(errfd, "%s", "out of memory", 125);
-    static char exec_path[PATH_MAX];
-    r = find_program(s, x->argv[0], env_get((const char *const *)env, "PATH"), exec_path,
-                     sizeof exec_path, errfd);
-    if (r)
-        return r;
 
     static struct sys_filter_row rows[SYSCALL_MAX];
     for (unsigned k = 0; k < SYSCALL_MAX; k++)
@@ -430,7 +478,7 @@ static int run_tree(struct session *s, const struct exec_request *x, struct exec
         .table_len = SYSCALL_MAX, .cgroup_name = cgroup ? cgname : NULL,
         .memory_limit = s->memory, .pids_limit = s->pids, .cpu_seconds = s->cpu_seconds,
         .verbose = s->verbose,
-        .stdio = x->stdio,
+        .stdio = x->stdio, .tty = x->tty,
     };
     struct sentry_hooks hooks;
     session_hooks(s, &hooks);

@@ -47,6 +47,7 @@ struct exec_request {
     const char *cwd;               /* guest directory; NULL: /home/user */
     const int *stdio;              /* host fds for the guest's 0, 1, 2; NULL: the sentry's */
     unsigned timeout_ms;           /* 0: none */
+    bool tty;                      /* stdin is a terminal: made the program's controlling one */
 };
 
 /* How an exec ended, beyond cordon's exit status. */
@@ -66,6 +67,13 @@ struct session *session_create(const struct run_options *o);
  * Messages for the user go to the guest's stderr. */
 int session_exec(struct session *s, const struct exec_request *x, struct exec_result *res);
 void session_destroy(struct session *s);
+
+/* Starts x (its timeout ignored) inside the guest tree session_exec is
+ * running, from another thread: 0 once the tree's init has it, after which
+ * init reports on `report` (struct spawn_report, platform.h); or cordon's
+ * exit status for it when it could not start (125, 126, 127; the message
+ * went to x's stderr). */
+int session_spawn(struct session *s, const struct exec_request *x, int report);
 
 /* What a session sentry killed with SIGKILL leaves on the host (its exec
  * cache, its fd channel socket, its cgroup), removed by whoever reaped it;

@@ -38,27 +38,6 @@ static int reply(int sock, struct json_object *o, const int *fds, unsigned nfds)
     return r;
 }
 
-/* A NULL-terminated array of the strings in a JSON array (borrowed from it);
- * NULL when `a` is not an array of strings. */
-static const char **strings(struct json_object *a, size_t max)
-{
-    if (!a || !json_object_is_type(a, json_type_array))
-        return NULL;
-    size_t n = json_object_array_length(a);
-    if (n > max)
-        return NULL;
-    const char **v = calloc(n + 1, sizeof *v);
-    for (size_t k = 0; v && k < n; k++) {
-        struct json_object *s = json_object_array_get_idx(a, k);
-        if (!json_object_is_type(s, json_type_string)) {
-            free(v);
-            return NULL;
-        }
-        v[k] = json_object_get_string(s);
-    }
-    return v;
-}
-
 static struct json_object *errno_reply(int err)
 {
     struct json_object *o = json_object_new_object();
@@ -69,10 +48,10 @@ static struct json_object *errno_reply(int err)
 static int do_exec(struct session *s, int sock, struct json_object *req, int *fds, unsigned nfds)
 {
     struct json_object *v;
-    _cleanup_free_ const char **argv = strings(
+    _cleanup_free_ const char **argv = ctl_strings(
         json_object_object_get_ex(req, "argv", &v) ? v : NULL, 4096);
     _cleanup_free_ const char **env = json_object_object_get_ex(req, "env", &v)
-                                          ? strings(v, 256) : calloc(1, sizeof *env);
+                                          ? ctl_strings(v, 256) : calloc(1, sizeof *env);
     if (nfds != 3 || !argv || !argv[0] || !env)
         return reply(sock, errno_reply(EINVAL), NULL, 0);
     const char *cwd = json_object_object_get_ex(req, "cwd", &v) ? json_object_get_string(v) : NULL;

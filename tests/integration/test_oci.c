@@ -3,10 +3,14 @@
  * built here, then create/start/state/kill/delete and run. */
 #include "tests/integration/harness.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -515,5 +519,166 @@ Test(oci, containerd_defaults_accepted_more_refused)
     oci(&q, &b, ARGV("run", "--bundle", b.dir, "c18"));
     assert_status(&q, 1);
     assert_contains(&q, err, "linux.resources.cpu: only shares 1024");
+    remove_bundle(&b);
+}
+
+/* A created and started container running args_json, detached. */
+static void start_container(struct bundle *b, const char *id)
+{
+    RUN(c);
+    oci_run(&c, b, ARGV("create", "--bundle", b->dir, id), true);
+    assert_status(&c, 0);
+    RUN(s);
+    oci(&s, b, ARGV("start", id));
+    assert_status(&s, 0);
+    cr_assert(wait_status(b, id, "running"));
+}
+
+static void end_container(struct bundle *b, const char *id)
+{
+    RUN(k);
+    oci(&k, b, ARGV("kill", id, "KILL"));
+    cr_assert(wait_status(b, id, "stopped"));
+    RUN(d);
+    oci(&d, b, ARGV("delete", id));
+    assert_status(&d, 0);
+}
+
+Test(oci, exec_runs_in_the_running_containers_session)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\",\"-c\",\"echo from-ctr > /tmp/f; sleep 30\"]", NULL);
+    start_container(&b, "x1");
+    /* the container's memory layer, pid namespace and hostname */
+    RUN(cat);
+    oci(&cat, &b, ARGV("exec", "x1", "sh", "-c", "cat /tmp/f; hostname; kill -0 1 && echo init"));
+    assert_run(&cat, 0, "from-ctr\nocitest\ninit\n");
+    RUN(code);
+    oci(&code, &b, ARGV("exec", "--env", "V=42", "--cwd", "/etc", "x1", "sh", "-c",
+                        "echo $V $PWD; echo err >&2; exit 7"));
+    assert_run(&code, 7, "42 /etc\n");
+    assert_contains(&code, err, "err");
+    RUN(missing);
+    oci(&missing, &b, ARGV("exec", "x1", "no-such-program"));
+    assert_status(&missing, 127);
+    /* what one exec writes, the next one (and the container) sees */
+    RUN(w);
+    oci(&w, &b, ARGV("exec", "-d", "x1", "sh", "-c", "echo detached > /tmp/d"));
+    assert_run(&w, 0, "");
+    RUN(r);
+    oci(&r, &b, ARGV("exec", "x1", "sh", "-c", "while ! test -e /tmp/d; do sleep 0.05; done; cat /tmp/d"));
+    assert_run(&r, 0, "detached\n");
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "%s/exec.pid", b.dir);
+    RUN(d);
+    oci_run(&d, &b, ARGV("exec", "--detach", "--pid-file", pidfile, "x1", "sleep", "0.1"), true);
+    assert_status(&d, 0);
+    char *pid = slurp(pidfile);
+    cr_assert(pid && atoi(pid) > 0, "no pid in exec --pid-file");
+    free(pid);
+    RUN(user);
+    oci(&user, &b, ARGV("exec", "--user", "1000", "x1", "true"));
+    assert_status(&user, 125);
+    assert_contains(&user, err, "container's user");
+    end_container(&b, "x1");
+    RUN(stopped);
+    oci(&stopped, &b, ARGV("exec", "x1", "true"));
+    assert_status(&stopped, 1);
+    remove_bundle(&b);
+}
+
+/* The console socket's receiving end, as conmon has it. */
+static int console_listen(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    cr_assert(strlen(path) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 1) == 0);
+    return fd;
+}
+
+/* The pty master the runtime sent (it has connected by now). */
+static int console_master(int listener)
+{
+    int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    cr_assert(c >= 0, "the runtime never connected to the console socket");
+    char name[64];
+    union {
+        char b[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = { name, sizeof name };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                        .msg_controllen = sizeof u.b };
+    cr_assert(recvmsg(c, &m, MSG_CMSG_CLOEXEC) > 0, "no message on the console socket");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cr_assert(cm && cm->cmsg_type == SCM_RIGHTS, "no fd on the console socket");
+    int master;
+    memcpy(&master, CMSG_DATA(cm), sizeof master);
+    close(c);
+    return master;
+}
+
+/* Writes input to the terminal and reads what comes back until the slave's
+ * last holder closes it (EIO) or 20 s pass. */
+static void converse(int master, const char *input, char *out, size_t size)
+{
+    cr_assert(write(master, input, strlen(input)) == (ssize_t)strlen(input));
+    size_t n = 0;
+    struct pollfd p = { .fd = master, .events = POLLIN };
+    while (n + 1 < size && poll(&p, 1, 20000) == 1) {
+        ssize_t k = read(master, out + n, size - 1 - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    out[n] = '\0';
+}
+
+Test(oci, terminal_through_the_console_socket_for_run_and_exec)
+{
+    struct bundle b;
+    make_bundle(&b, "[\"sh\"]", NULL);
+    write_config(&b, "[\"sh\"]", NULL);
+    char cfg[128], sock[128], out[8192];
+    snprintf(cfg, sizeof cfg, "sed -i 's/\"terminal\":false/\"terminal\":true/' %s/config.json", b.dir);
+    RUN(sed);
+    run_cmd(&sed, NULL, ARGV("/bin/sh", "-c", cfg));
+    assert_status(&sed, 0);
+    RUN(refused);
+    oci(&refused, &b, ARGV("create", "--bundle", b.dir, "t0"));
+    assert_status(&refused, 1);
+    assert_contains(&refused, err, "--console-socket");
+    snprintf(sock, sizeof sock, "%s/console.sock", b.dir);
+    int l = console_listen(sock);
+    RUN(c);
+    oci_run(&c, &b, ARGV("create", "--bundle", b.dir, "--console-socket", sock, "t1"), true);
+    assert_status(&c, 0);
+    int master = console_master(l);
+    RUN(s);
+    oci(&s, &b, ARGV("start", "t1"));
+    assert_status(&s, 0);
+    /* a shell that has its terminal as controlling tty keeps job control */
+    converse(master, "test -t 0 && echo is-a-$((2*3))-tty; exit\n", out, sizeof out);
+    close(master);
+    cr_assert(strstr(out, "is-a-6-tty"), "the program had no terminal:\n%s", out);
+    cr_assert(!strstr(out, "job control turned off"), "no controlling terminal:\n%s", out);
+    cr_assert(wait_status(&b, "t1", "stopped"));
+    RUN(d);
+    oci(&d, &b, ARGV("delete", "t1"));
+
+    write_config(&b, "[\"sleep\",\"30\"]", NULL);
+    start_container(&b, "t2");
+    RUN(x);
+    oci_run(&x, &b, ARGV("exec", "-d", "--tty", "--console-socket", sock, "t2", "sh", "-c",
+                         "test -t 0 && test -t 1 && echo exec-$((6*7))-tty"), true);
+    assert_status(&x, 0);
+    master = console_master(l);
+    converse(master, "", out, sizeof out);
+    close(master);
+    close(l);
+    cr_assert(strstr(out, "exec-42-tty"), "the exec had no terminal:\n%s", out);
+    end_container(&b, "t2");
     remove_bundle(&b);
 }
