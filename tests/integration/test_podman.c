@@ -36,7 +36,7 @@ static void podman_setup(struct image *im)
     snprintf(im->name, sizeof im->name, "localhost/cordon-test-%s", tag);
     snprintf(script, sizeof script,
              "set -e; d=$(mktemp -d); mkdir $d/bin; cp /bin/busybox $d/bin/; "
-             "for a in sh echo cat sleep nc ls; do ln -s busybox $d/bin/$a; done; "
+             "for a in sh echo cat sleep nc ls test; do ln -s busybox $d/bin/$a; done; "
              "tar -C $d -cf $d.tar .; podman import -q $d.tar %s >/dev/null; rm -rf $d $d.tar",
              im->name);
     RUN(r);
@@ -171,5 +171,59 @@ Test(podman, stop_reaches_the_programs_trap)
     RUN(rm);
     run_cmd(&rm, NULL, ARGV("podman", "rm", name));
     assert_status(&rm, 0);
+    podman_teardown(&im);
+}
+
+Test(podman, exec_into_a_running_container)
+{
+    struct image im;
+    podman_setup(&im);
+    char name[64];
+    snprintf(name, sizeof name, "%s-x", strrchr(im.name, '/') + 1);
+    RUN(d);
+    podman_run(&d, &im, ARGV("-d", "--name", name, im.name, "sh", "-c",
+                             "echo from-ctr > /tmp/f; sleep 100"));
+    assert_status(&d, 0);
+    RUN(cat);
+    run_cmd(&cat, NULL, ARGV("podman", "exec", name, "sh", "-c",
+                             "while ! test -e /tmp/f; do sleep 0.05; done; cat /tmp/f"));
+    assert_run(&cat, 0, "from-ctr\n");
+    RUN(code);
+    run_cmd(&code, NULL, ARGV("podman", "exec", name, "sh", "-c", "echo err >&2; exit 6"));
+    assert_status(&code, 6);
+    assert_contains(&code, err, "err");
+    RUN(missing);
+    run_cmd(&missing, NULL, ARGV("podman", "exec", name, "no-such-program"));
+    assert_status(&missing, 127);
+    /* -it: `script` gives podman the terminal an interactive user would */
+    char it[256];
+    snprintf(it, sizeof it, "podman exec -it %s sh -c 'test -t 0 && echo exec-$((6*7))-tty; exit 3'",
+             name);
+    RUN(tty);
+    run_cmd(&tty, NULL, ARGV("script", "-qec", it, "/dev/null"));
+    assert_status(&tty, 3);
+    assert_contains(&tty, out, "exec-42-tty");
+    RUN(rm);
+    run_cmd(&rm, NULL, ARGV("podman", "rm", "-f", "-t", "0", name));
+    assert_status(&rm, 0);
+    podman_teardown(&im);
+}
+
+Test(podman, run_it_gives_the_program_a_terminal)
+{
+    struct image im;
+    podman_setup(&im);
+    char it[PATH_MAX + 256];
+    snprintf(it, sizeof it, "podman run --rm -it --network none --runtime %s --runtime-flag %s %s sh",
+             im.runtime, im.platform, im.name);
+    RUN(r);
+    /* an interactive shell: its input typed on the terminal */
+    run_cmd(&r, &(struct run_opts){ .stdin_data = "test -t 0 && echo run-$((6*7))-tty\nexit 5\n",
+                                    .timeout_s = 60 },
+            ARGV("script", "-qec", it, "/dev/null"));
+    assert_status(&r, 5);
+    assert_contains(&r, out, "run-42-tty");
+    cr_assert(!strstr(r.out, "job control turned off"), "no controlling terminal" RUN_CONTEXT,
+              RUN_CONTEXT_ARGS(&r));
     podman_teardown(&im);
 }
