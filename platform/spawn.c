@@ -17,6 +17,7 @@
  * guest's.
  */
 #include "platform/spawn.h"
+#include "util/fdpass.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -45,8 +46,7 @@ void spawn_tell(int report, enum spawn_report_kind kind, int32_t value)
 {
     struct spawn_report r = { kind, value };
     struct iovec iov = { &r, sizeof r };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    sendmsg(report, &m, MSG_NOSIGNAL);
+    fdpass_send(report, &iov, 1, NULL, 0);
 }
 
 /* ---- the sentry's side ---------------------------------------------------- */
@@ -87,24 +87,15 @@ int platform_spawn(const struct spawn_spec *s)
     if (at > SPAWN_MAX_BYTES || s->argv[h.argc] || s->envp[h.envc])
         r = -E2BIG;
     int fds[SPAWN_FDS] = { s->stdio[0], s->stdio[1], s->stdio[2], s->report };
-    union {
-        char b[CMSG_SPACE(sizeof fds)];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov[2] = { { &h, sizeof h }, { buf, at } };
-    struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.b,
-                        .msg_controllen = sizeof u.b };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    struct iovec iov[2] = { { &h, sizeof h }, { buf, at < SPAWN_MAX_BYTES ? at : 0 } };
     pthread_mutex_lock(&chan_lock);
     if (r == 0 && chan_fd < 0)
         r = -ESRCH;
-    /* Init is gone (EPIPE, ECONNRESET): the tree is ending. */
-    if (r == 0 && sendmsg(chan_fd, &m, MSG_NOSIGNAL) < 0)
-        r = errno == EPIPE || errno == ECONNRESET ? -ESRCH : -errno;
+    if (r == 0)
+        r = fdpass_send(chan_fd, iov, 2, fds, SPAWN_FDS);
+    /* Init is gone: the tree is ending. */
+    if (r == -EPIPE || r == -ECONNRESET)
+        r = -ESRCH;
     pthread_mutex_unlock(&chan_lock);
     pthread_mutex_unlock(&buf_lock);
     return r;
@@ -179,46 +170,39 @@ static bool split(const struct spawn_head *h, char *p, char *end)
 /* One request: false when the channel has closed. */
 static bool take_request(int chan, const sigset_t *mask)
 {
-    union {
-        char b[CMSG_SPACE(sizeof(int) * SPAWN_FDS)];
-        struct cmsghdr align;
-    } u;
     struct iovec iov = { req, sizeof req - 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-                        .msg_controllen = sizeof u.b };
-    ssize_t n = recvmsg(chan, &m, MSG_CMSG_CLOEXEC);
-    if (n <= 0)
-        return n < 0 && (errno == EINTR || errno == EAGAIN);
     int fds[SPAWN_FDS] = { -1, -1, -1, -1 };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    if (c && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof fds))
-        memcpy(fds, CMSG_DATA(c), sizeof fds);
+    unsigned nfds;
+    ssize_t n = fdpass_recv(chan, &iov, 1, fds, SPAWN_FDS, &nfds);
+    if (n == -EMSGSIZE || n == -EAGAIN)
+        return true;   /* a malformed request (its fds are closed): skip it */
+    if (n <= 0)
+        return false;
+    if (nfds != SPAWN_FDS) {
+        for (unsigned k = 0; k < nfds; k++)
+            close(fds[k]);
+        return true;
+    }
     struct spawn_head h;
     memcpy(&h, req, sizeof h < (size_t)n ? sizeof h : (size_t)n);
     int slot = -1;
     for (int k = 0; k < SPAWN_MAX_LIVE && slot < 0; k++)
         if (!live[k].pid)
             slot = k;
-    if (fds[3] >= 0) {
-        if ((size_t)n < sizeof h || !split(&h, req + sizeof h, req + n) || fds[2] < 0)
-            spawn_tell(fds[3], SPAWN_FAILED, 125);
-        else if (slot < 0)
-            spawn_tell(fds[3], SPAWN_FAILED, 125);   /* SPAWN_MAX_LIVE programs already run */
-        else {
-            /* Raw fork: glibc's takes locks other sentry threads may have
-             * held at init's clone. */
-            pid_t pid = (pid_t)syscall(SYS_fork);
-            if (pid == 0)
-                child(&h, fds, mask);
-            if (pid < 0) {
-                spawn_tell(fds[3], SPAWN_FAILED, 125);
-            } else {
-                spawn_tell(fds[3], SPAWN_STARTED, pid);
-                live[slot].pid = pid;
-                live[slot].report = fds[3];
-                fds[3] = -1;
-            }
-        }
+    /* Raw fork: glibc's takes locks other sentry threads may have held at
+     * init's clone. With SPAWN_MAX_LIVE programs running, none more. */
+    pid_t pid = (size_t)n < sizeof h || !split(&h, req + sizeof h, req + n) || slot < 0
+                    ? -1
+                    : (pid_t)syscall(SYS_fork);
+    if (pid == 0)
+        child(&h, fds, mask);
+    if (pid < 0) {
+        spawn_tell(fds[3], SPAWN_FAILED, 125);
+    } else {
+        spawn_tell(fds[3], SPAWN_STARTED, pid);
+        live[slot].pid = pid;
+        live[slot].report = fds[3];
+        fds[3] = -1;
     }
     for (int k = 0; k < SPAWN_FDS; k++)
         if (fds[k] >= 0)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 static int send_master(const char *path, int master, struct err *e)
 {
@@ -32,20 +33,10 @@ static int send_master(const char *path, int master, struct err *e)
     if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
         return err_set(e, errno, "--console-socket %s", path);
     static const char name[] = "/dev/ptmx";
-    union {
-        char b[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
     struct iovec iov = { (void *)name, sizeof name - 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-                        .msg_controllen = sizeof u.b };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof master);
-    if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-        return err_set(e, errno, "--console-socket %s: sending the pty", path);
+    int r = fdpass_send(sock, &iov, 1, &master, 1);
+    if (r < 0)
+        return err_set(e, -r, "--console-socket %s: sending the pty", path);
     return 0;
 }
 
