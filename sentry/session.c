@@ -416,6 +416,7 @@ static int prepare(struct session *s, const struct exec_request *x, struct inode
                          exec_path, size, errfd);
     if (r) {
         free(*env);
+        *env = NULL;
         inode_put(*dir);
     }
     return r;
