@@ -219,8 +219,8 @@ struct spawn_spec {
     bool tty;                  /* as launch_spec's */
 };
 
-/* Hands the request to the running tree's init: 0, -ESRCH when no tree
- * runs, -E2BIG when argv and envp exceed SPAWN_MAX_BYTES, or -errno. */
+/* Hands the request to the running tree's init (waiting a few seconds for
+ * the first tree of the process to start): 0, -ESRCH when no tree runs, -E2BIG when argv and envp exceed SPAWN_MAX_BYTES, or -errno. */
 #define SPAWN_MAX_BYTES 65536
 int platform_spawn(const struct spawn_spec *s);
 /* Sends one report (a requester that has gone is no error). */

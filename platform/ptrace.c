@@ -558,6 +558,7 @@ int platform_run(const struct launch_spec *spec, const struct sentry_hooks *hook
         r = -1;
     }
     if (r < 0) {
+        spawn_channel_set(-1);   /* nobody waits for this tree any more */
         if (spec->cgroup_name)
             cgroup_destroy(spec->cgroup_name);
         return -1;

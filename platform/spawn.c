@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -52,7 +53,9 @@ void spawn_tell(int report, enum spawn_report_kind kind, int32_t value)
 /* ---- the sentry's side ---------------------------------------------------- */
 
 static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t chan_changed = PTHREAD_COND_INITIALIZER;
 static int chan_fd = -1;
+static bool chan_ever;   /* a tree has started (or failed to) in this process */
 
 void spawn_channel_set(int fd)
 {
@@ -60,7 +63,22 @@ void spawn_channel_set(int fd)
     if (chan_fd >= 0)
         close(chan_fd);
     chan_fd = fd;
+    chan_ever = true;
+    pthread_cond_broadcast(&chan_changed);
     pthread_mutex_unlock(&chan_lock);
+}
+
+/* A request may come between a container's `start` and its tree's launch
+ * (a few ms): it waits for the tree, at most SPAWN_WAIT_S seconds. Once a
+ * tree has run and ended, there is nothing to wait for. */
+#define SPAWN_WAIT_S 10
+static void await_tree(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SPAWN_WAIT_S;
+    while (!chan_ever && pthread_cond_timedwait(&chan_changed, &chan_lock, &until) == 0)
+        ;
 }
 
 static size_t append(char *buf, size_t at, const char *str)
@@ -89,6 +107,7 @@ int platform_spawn(const struct spawn_spec *s)
     int fds[SPAWN_FDS] = { s->stdio[0], s->stdio[1], s->stdio[2], s->report };
     struct iovec iov[2] = { { &h, sizeof h }, { buf, at < SPAWN_MAX_BYTES ? at : 0 } };
     pthread_mutex_lock(&chan_lock);
+    await_tree();
     if (r == 0 && chan_fd < 0)
         r = -ESRCH;
     if (r == 0)

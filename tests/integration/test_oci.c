@@ -551,7 +551,9 @@ Test(oci, exec_runs_in_the_running_containers_session)
     start_container(&b, "x1");
     /* the container's memory layer, pid namespace and hostname */
     RUN(cat);
-    oci(&cat, &b, ARGV("exec", "x1", "sh", "-c", "cat /tmp/f; hostname; kill -0 1 && echo init"));
+    oci(&cat, &b, ARGV("exec", "x1", "sh", "-c",
+                       "until test -s /tmp/f; do sleep 0.05; done; cat /tmp/f; hostname; "
+                       "kill -0 1 && echo init"));
     assert_run(&cat, 0, "from-ctr\nocitest\ninit\n");
     RUN(code);
     oci(&code, &b, ARGV("exec", "--env", "V=42", "--cwd", "/etc", "x1", "sh", "-c",
@@ -671,8 +673,8 @@ Test(oci, terminal_through_the_console_socket_for_run_and_exec)
     write_config(&b, "[\"sleep\",\"30\"]", NULL);
     start_container(&b, "t2");
     RUN(x);
-    oci_run(&x, &b, ARGV("exec", "-d", "--tty", "--console-socket", sock, "t2", "sh", "-c",
-                         "test -t 0 && test -t 1 && echo exec-$((6*7))-tty"), true);
+    oci(&x, &b, ARGV("exec", "-d", "--tty", "--console-socket", sock, "t2", "sh", "-c",
+                     "test -t 0 && test -t 1 && echo exec-$((6*7))-tty"));
     assert_status(&x, 0);
     master = console_master(l);
     converse(master, "", out, sizeof out);

@@ -186,7 +186,7 @@ Test(podman, exec_into_a_running_container)
     assert_status(&d, 0);
     RUN(cat);
     run_cmd(&cat, NULL, ARGV("podman", "exec", name, "sh", "-c",
-                             "while ! test -e /tmp/f; do sleep 0.05; done; cat /tmp/f"));
+                             "until test -s /tmp/f; do sleep 0.05; done; cat /tmp/f"));
     assert_run(&cat, 0, "from-ctr\n");
     RUN(code);
     run_cmd(&code, NULL, ARGV("podman", "exec", name, "sh", "-c", "echo err >&2; exit 6"));
