@@ -20,7 +20,7 @@ static const char USAGE[] =
     "usage: cordon run [OPTIONS] -- PROGRAM [ARGS...]\n"
     "       cordon serve --listen ADDR --tokens FILE [OPTIONS]  (see cordon serve --help)\n"
     "       cordon session create|exec|put|get|rm|ls --server ADDR ...  (cordon session --help)\n"
-    "       cordon [--root DIR] [--log FILE] create|start|run|state|kill|delete|ps|spec|features\n"
+    "       cordon [--root DIR] [--log FILE] create|start|run|exec|state|kill|delete|ps|spec|features\n"
     "              (an OCI runtime with runc's command line; README \"OCI runtime\")\n"
     "\n"
     "Runs PROGRAM in a sandbox: every system call is judged by a seccomp filter,\n"
