@@ -105,7 +105,7 @@ int platform_spawn(const struct spawn_spec *s)
     if (at > SPAWN_MAX_BYTES || s->argv[h.argc] || s->envp[h.envc])
         r = -E2BIG;
     int fds[SPAWN_FDS] = { s->stdio[0], s->stdio[1], s->stdio[2], s->report };
-    struct iovec iov[2] = { { &h, sizeof h }, { buf, at < SPAWN_MAX_BYTES ? at : 0 } };
+    struct iovec iov[2] = { { &h, sizeof h }, { buf, at <= SPAWN_MAX_BYTES ? at : 0 } };
     pthread_mutex_lock(&chan_lock);
     await_tree();
     if (r == 0 && chan_fd < 0)

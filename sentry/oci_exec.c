@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +102,11 @@ static void *serve_main(void *arg)
             continue;
         if (c < 0)
             return NULL;   /* oci_exec_serve_stop shut the socket down */
+        /* A client that connects and says nothing must not hold up the
+         * next exec, nor the stop that joins this thread. */
+        struct timeval quiet = { .tv_sec = 5 };
+        if (setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof quiet) < 0)
+            continue;
         serve_one(srv->s, c);
     }
 }

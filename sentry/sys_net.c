@@ -173,11 +173,13 @@ long sys_sendto(struct session *s, struct call *c)
     size_t len = (size_t)c->args[2];
     if (len > sizeof data)
         return -EMSGSIZE;
+    /* The payload first: guest_addr's read ends with the notification's
+     * validity check, which must follow every read of guest memory. */
+    if (len && guest_read(call_task(c)->mem, c->args[1], data, len) < 0)
+        return -EFAULT;
     struct sockaddr_storage ss;
     socklen_t salen;
     int r = guest_addr(s, c, 4, &ss, &salen);
-    if (r == 0 && len && guest_read(call_task(c)->mem, c->args[1], data, len) < 0)
-        r = -EFAULT;
     if (r < 0)
         return r;
     if ((r = unix_translate(s, c, &ss, &salen)) < 0)
@@ -194,6 +196,8 @@ static long sockname(struct session *s, struct call *c, bool peer)
     int want;
     if (guest_read(call_task(c)->mem, c->args[2], &want, sizeof want) < 0)
         return -EFAULT;
+    if (!call_still_valid(c))
+        return -EINTR;
     if (want < 0)
         return -EINVAL;
     struct sockaddr_storage ss;

@@ -49,6 +49,17 @@ struct req {
     bool refused;
 };
 
+/* Every response ends here: typed, queued, and our reference dropped (MHD
+ * keeps its own until it is sent). */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                             const char *type)
+{
+    mhd.MHD_add_response_header(r, "Content-Type", type);
+    enum MHD_Result ok = mhd.MHD_queue_response(c, status, r);
+    mhd.MHD_destroy_response(r);
+    return ok;
+}
+
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type,
                                  const char *text, unsigned retry_after)
 {
@@ -56,7 +67,6 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
         mhd.MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    mhd.MHD_add_response_header(r, "Content-Type", type);
     if (retry_after) {
         char v[16];
         snprintf(v, sizeof v, "%u", retry_after);
@@ -64,9 +74,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
     }
     if (status == MHD_HTTP_UNAUTHORIZED)
         mhd.MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
-    enum MHD_Result ok = mhd.MHD_queue_response(c, status, r);
-    mhd.MHD_destroy_response(r);
-    return ok;
+    return queue(c, status, r, type);
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, struct json_object *o)
@@ -263,10 +271,7 @@ static enum MHD_Result send_ndjson(struct MHD_Connection *c, MHD_ContentReaderCa
         fr(cls);
         return MHD_NO;
     }
-    mhd.MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
-    enum MHD_Result ok = mhd.MHD_queue_response(c, MHD_HTTP_OK, r);
-    mhd.MHD_destroy_response(r);
-    return ok;
+    return queue(c, MHD_HTTP_OK, r, "application/x-ndjson");
 }
 
 /* ---- exec: the NDJSON stream --------------------------------------------- */
@@ -823,10 +828,7 @@ static enum MHD_Result get_file(struct MHD_Connection *c, struct sess *s, const 
         close(fd);
         return MHD_NO;
     }
-    mhd.MHD_add_response_header(r, "Content-Type", "application/octet-stream");
-    enum MHD_Result ok = mhd.MHD_queue_response(c, MHD_HTTP_OK, r);
-    mhd.MHD_destroy_response(r);
-    return ok;
+    return queue(c, MHD_HTTP_OK, r, "application/octet-stream");
 }
 
 /* The first call of a PUT, before its body: the file is opened then, so

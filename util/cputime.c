@@ -18,10 +18,18 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    if (n >= 0)
-        buf[n] = '\0';
-    return n;
+    /* To the end: a long children list spans more than one read, and a
+     * cut one would leave busy processes out of the sum. */
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + got, size - 1 - got);
+        if (n < 0)
+            return -1;
+        if (n == 0 || (got += (size_t)n) == size - 1)
+            break;
+    }
+    buf[got] = '\0';
+    return (ssize_t)got;
 }
 
 /* utime + stime + cutime + cstime of process PID, in clock ticks. */

@@ -35,6 +35,17 @@ ssize_t base64_decode(const char *in, size_t n, unsigned char *out)
 {
     if (n % 4 || n > INT32_MAX)
         return -1;
+    /* Strictly the alphabet, '=' only as the last one or two: OpenSSL
+     * skips whitespace and reads an inner '=' as 'A', and the padding
+     * count below would then be wrong. */
+    for (size_t k = 0; k < n; k++) {
+        unsigned char ch = (unsigned char)in[k];
+        bool pad = ch == '=' && k + 2 >= n && (k + 1 == n || in[n - 1] == '=');
+        bool alpha = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                     (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+        if (!pad && !alpha)
+            return -1;
+    }
     int len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
     if (len < 0)
         return -1;

@@ -58,7 +58,14 @@ bool proc_signal_pending(pid_t tid)
     char buf[4096];
     if (read_status(tid, buf, sizeof buf) < 0)
         return false;
-    unsigned long long pending = mask_field(buf, "\nSigPnd:") | mask_field(buf, "\nShdPnd:");
+    /* A process-wide signal may be taken by any of the group's threads:
+     * it is this task's only when the task is alone (an interrupted answer
+     * to a task the kernel did not signal would reach the guest as errno
+     * 512). */
+    const char *threads = strstr(buf, "\nThreads:");
+    bool alone = threads && strtol(threads + strlen("\nThreads:"), NULL, 10) == 1;
+    unsigned long long pending = mask_field(buf, "\nSigPnd:") |
+                                 (alone ? mask_field(buf, "\nShdPnd:") : 0);
     /* A traced task queues even the signals it ignores (the tracer is
      * told of each): those, like the ones whose default is to ignore and
      * that nobody catches, would not interrupt a call. */

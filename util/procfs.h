@@ -10,7 +10,8 @@
 int proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid);
 
 /* Whether task tid has a signal pending that its handler, or a default
- * action other than ignoring it, is waiting for (SigPnd and ShdPnd less
+ * action other than ignoring it, is waiting for (SigPnd, and ShdPnd when
+ * tid is its process's only thread, less
  * SigBlk and the signals that would be ignored): what would interrupt a
  * system call it sleeps in. False once the task is gone. */
 bool proc_signal_pending(pid_t tid);
